@@ -1,0 +1,2 @@
+import LLMComm
+print("checks")

@@ -1,0 +1,3 @@
+import LLMComm
+import LLMModel
+import LLMData

@@ -1,0 +1,2 @@
+import LLMTrain
+print("swift-llm-train")
