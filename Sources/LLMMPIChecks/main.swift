@@ -1,2 +1,118 @@
+// llm-mpi-checks: the multi-rank test driver for LLMComm.
+//
+// XCTest runs every test in one process, but collectives need several processes, so the
+// multi-rank tests live here and run under `mpirun -n 2` and `mpirun -n 8 --oversubscribe`
+// (Scripts/test.sh, and EndToEndTests which launch it). Every rank checks every value it
+// receives; rank 0 prints one line per check and a closing "N passed, N failed" line.
+//
+//   llm-mpi-checks                 all collective checks (exit 1 if any fails on any rank)
+//   llm-mpi-checks abort-on-rank R rank R aborts mid-run: every rank must end, exit non-zero
 import LLMComm
-print("checks")
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let comm: MPICommunicator
+do { comm = try MPICommunicator.world() } catch {
+    fputs("llm-mpi-checks: \(error)\n", stderr)
+    exit(2)
+}
+let n = comm.worldSize, rank = comm.rank
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+if arguments.first == "abort-on-rank", arguments.count == 2, let victim = Int(arguments[1]) {
+    if rank == victim { comm.abort("deliberate abort for the test (abort-on-rank \(victim))") }
+    try comm.barrier()  // the other ranks wait here until the abort ends them
+    print("rank \(rank): passed the barrier although rank \(victim) aborted")
+    exit(0)  // reaching this is the failure the test looks for
+}
+
+var passed = 0, failed = 0
+/// Runs one check on every rank; it passes only if it passes on all of them.
+func check(_ name: String, _ body: () throws -> String?) {
+    var problem: String?
+    do { problem = try body() } catch { problem = "\(error)" }
+    let failures = (try? comm.allReduce([problem == nil ? 0 : 1], .sum)[0]) ?? Double(n)
+    if let problem { print("rank \(rank): FAIL \(name): \(problem)") }
+    if failures == 0 { passed += 1 } else { failed += 1 }
+    if rank == 0 { print("\(failures == 0 ? "ok  " : "FAIL") \(name) (n=\(n))") }
+}
+
+/// Small integers: every partial sum is exact in Float, so results compare with ==.
+func value(_ i: Int, _ r: Int) -> Float { Float(i % 1024 + r) }
+
+for count in [0, 1, 1_000_003, 16 * 1024 * 1024] {
+    for chunkBytes in [MPICommunicator.defaultChunkBytes, 4000] where count < 2_000_000 || chunkBytes > 4000 {
+        comm.chunkBytes = chunkBytes
+        check("allreduce sum Float count=\(count) chunk=\(chunkBytes)B") {
+            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+            defer { buffer.deallocate() }
+            for i in 0..<count { buffer[i] = value(i, rank) }
+            try comm.allReduce(buffer, .sum)
+            let rankSum = Float(n * (n - 1) / 2)
+            for i in 0..<count where buffer[i] != Float(n) * Float(i % 1024) + rankSum {
+                return "element \(i) = \(buffer[i]), expected \(Float(n) * Float(i % 1024) + rankSum)"
+            }
+            return nil
+        }
+    }
+    comm.chunkBytes = MPICommunicator.defaultChunkBytes
+    check("allreduce average Float count=\(count)") {
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+        defer { buffer.deallocate() }
+        for i in 0..<count { buffer[i] = value(i, rank) }
+        try comm.allReduceAverage(buffer)
+        let meanRank = Float(n - 1) / 2
+        for i in 0..<count where buffer[i] != Float(i % 1024) + meanRank {
+            return "element \(i) = \(buffer[i]), expected \(Float(i % 1024) + meanRank)"
+        }
+        return nil
+    }
+}
+
+check("allreduce sum/max/min Double count=1000003") {
+    let count = 1_000_003
+    let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
+    defer { buffer.deallocate() }
+    for op in [ReduceOp.sum, .max, .min] {
+        for i in 0..<count { buffer[i] = Double(i) * 0.5 + Double(rank) }
+        try comm.allReduce(buffer, op)
+        for i in 0..<count {
+            let base = Double(i) * 0.5
+            let expected: Double
+            switch op {
+            case .sum: expected = Double(n) * base + Double(n * (n - 1) / 2)
+            case .max: expected = base + Double(n - 1)
+            case .min: expected = base
+            }
+            if buffer[i] != expected { return "\(op) element \(i) = \(buffer[i]), expected \(expected)" }
+        }
+    }
+    return nil
+}
+
+for root in Set([0, n - 1]).sorted() {
+    check("broadcast 3000001 bytes from root \(root)") {
+        comm.chunkBytes = 65536  // several chunks with an uneven tail
+        defer { comm.chunkBytes = MPICommunicator.defaultChunkBytes }
+        var bytes = [UInt8](repeating: 0, count: 3_000_001)
+        if rank == root { for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 31 &+ root) } }
+        try comm.broadcast(&bytes, root: root)
+        for i in bytes.indices where bytes[i] != UInt8(truncatingIfNeeded: i &* 31 &+ root) {
+            return "byte \(i) = \(bytes[i])"
+        }
+        let text = try comm.broadcast(rank == root ? Array("from \(root) ✓".utf8) : [], root: root)
+        return String(decoding: text, as: UTF8.self) == "from \(root) ✓" ? nil : "string broadcast mismatch"
+    }
+}
+
+check("allgather") {
+    let gathered = try comm.allGather([Double(rank), Double(rank * rank) + 0.25])
+    let expected = (0..<n).flatMap { [Double($0), Double($0 * $0) + 0.25] }
+    return gathered == expected ? nil : "got \(gathered), expected \(expected)"
+}
+
+check("barrier") { try comm.barrier(); return nil }
+
+if rank == 0 { print("llm-mpi-checks: \(passed) passed, \(failed) failed") }
+exit(failed == 0 ? 0 : 1)

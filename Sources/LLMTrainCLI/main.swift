@@ -1,2 +1,19 @@
-import LLMTrain
-print("swift-llm-train")
+import ArgumentParser
+
+/// `swift-llm-train`: data-parallel GPT training over MPI. With no subcommand it trains
+/// (`train` is the default), so `swift-llm-train` alone trains the small default model on the
+/// embedded corpus, under `mpirun` or as a single process.
+struct SwiftLLMTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swift-llm-train",
+        abstract: "Train GPT-style language models data-parallel over MPI.",
+        discussion: """
+        Launch with `mpirun -n N swift-llm-train ...` for N data-parallel ranks; started without \
+        mpirun the same binary is the single-process debug mode (world size 1).
+        """,
+        subcommands: [BenchCommand.self],
+        defaultSubcommand: nil
+    )
+}
+
+SwiftLLMTrain.main()

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: bootstrap, then `swift test`: unit tests, and end-to-end tests that run
+# the real release binaries, multi-rank ones under mpirun -n 2 and -n 8 (oversubscribed here).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source Scripts/mpi-env.sh
+
+Scripts/bootstrap.sh
+# End-to-end tests launch the release binaries (much faster than debug for real training runs).
+export LLM_TRAIN_BIN_DIR="$(pwd)/.build/release"
+
+swift build --build-tests
+swift test --skip-build

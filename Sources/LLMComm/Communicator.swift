@@ -1,0 +1,69 @@
+/// What the trainer needs from a collective-communication layer, and nothing more.
+///
+/// The model knows nothing of this protocol; the trainer talks to it. `MPICommunicator` is the
+/// implementation: under `mpirun` it spans every rank, and started without `mpirun` it is an MPI
+/// singleton of world size 1 — the single-process debug mode runs the very same code path.
+public protocol Communicator: AnyObject {
+    /// This process's rank in `0..<worldSize`. Rank 0 is the coordinator.
+    var rank: Int { get }
+    var worldSize: Int { get }
+
+    /// In-place element-wise reduction across all ranks; every rank receives the result.
+    func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ op: ReduceOp) throws
+    func allReduce(_ buffer: UnsafeMutableBufferPointer<Double>, _ op: ReduceOp) throws
+
+    /// Copies `root`'s bytes into `buffer` on every other rank.
+    func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws
+
+    /// Every rank's `values` (each rank must pass the same count), concatenated in rank order.
+    func allGather(_ values: [Double]) throws -> [Double]
+
+    func barrier() throws
+
+    /// Ends every rank with a non-zero exit after printing `message` with this rank's number.
+    func abort(_ message: String) -> Never
+}
+
+public enum ReduceOp: Sendable {
+    case sum, max, min
+}
+
+extension Communicator {
+    public var isCoordinator: Bool { rank == 0 }
+
+    /// Sum across ranks, then divide by the world size: the data-parallel gradient average.
+    public func allReduceAverage(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        try allReduce(buffer, .sum)
+        guard worldSize > 1 else { return }
+        let n = Float(worldSize)
+        for i in buffer.indices { buffer[i] /= n }
+    }
+
+    public func allReduceAverage(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
+        try allReduce(buffer, .sum)
+        guard worldSize > 1 else { return }
+        let n = Double(worldSize)
+        for i in buffer.indices { buffer[i] /= n }
+    }
+
+    /// Reduces a handful of scalars (losses, counts) in one call.
+    public func allReduce(_ values: [Double], _ op: ReduceOp) throws -> [Double] {
+        var copy = values
+        try copy.withUnsafeMutableBufferPointer { try allReduce($0, op) }
+        return copy
+    }
+
+    /// Broadcasts an array of trivial values whose count every rank already knows.
+    public func broadcast<T: BitwiseCopyable>(_ values: inout [T], root: Int) throws {
+        try values.withUnsafeMutableBytes { try broadcast($0, root: root) }
+    }
+
+    /// Broadcasts a byte string of any length from `root` (length first, then the bytes).
+    public func broadcast(_ bytes: [UInt8], root: Int) throws -> [UInt8] {
+        var length = [Int64(bytes.count)]
+        try broadcast(&length, root: root)
+        var result = rank == root ? bytes : [UInt8](repeating: 0, count: Int(length[0]))
+        try broadcast(&result, root: root)
+        return result
+    }
+}

@@ -1,3 +1,0 @@
-import LLMComm
-import LLMModel
-import LLMData

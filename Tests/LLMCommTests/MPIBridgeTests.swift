@@ -1,0 +1,57 @@
+import XCTest
+import CMPI
+import LLMComm
+
+/// The C shim and the singleton path: the test process is not under mpirun, so MPI starts as a
+/// singleton of world size 1 — the same path as the trainer's single-process debug mode.
+final class MPIBridgeTests: XCTestCase {
+    func testShimHandlesAreUsable() throws {
+        _ = try MPICommunicator.world()
+        XCTAssertNotNil(cmpi_comm_world())
+        XCTAssertNotNil(cmpi_in_place())
+        var size: Int32 = 0
+        XCTAssertEqual(MPI_Type_size(cmpi_float(), &size), MPI_SUCCESS)
+        XCTAssertEqual(size, 4)
+        XCTAssertEqual(MPI_Type_size(cmpi_double(), &size), MPI_SUCCESS)
+        XCTAssertEqual(size, 8)
+        XCTAssertEqual(MPI_Type_size(cmpi_int64(), &size), MPI_SUCCESS)
+        XCTAssertEqual(size, 8)
+        // A real reduction through the shim's handles: MAX of a buffer with itself.
+        var values: [Float] = [1, -2, 3]
+        let rc = values.withUnsafeMutableBufferPointer {
+            MPI_Allreduce(cmpi_in_place(), $0.baseAddress, 3, cmpi_float(), cmpi_op_max(), cmpi_comm_world())
+        }
+        XCTAssertEqual(rc, MPI_SUCCESS)
+        XCTAssertEqual(values, [1, -2, 3])
+    }
+
+    func testSingletonWorld() throws {
+        let world = try MPICommunicator.world()
+        XCTAssertTrue(world === (try MPICommunicator.world()), "MPI must be initialised once per process")
+        XCTAssertEqual(world.rank, 0)
+        XCTAssertEqual(world.worldSize, 1)
+        XCTAssertTrue(world.isCoordinator)
+    }
+
+    func testSingletonCollectivesAreIdentity() throws {
+        let world = try MPICommunicator.world()
+        var floats: [Float] = [1.5, 2.5, -3]
+        try floats.withUnsafeMutableBufferPointer { try world.allReduceAverage($0) }
+        XCTAssertEqual(floats, [1.5, 2.5, -3])
+        XCTAssertEqual(try world.allReduce([4, 5], .sum), [4, 5])
+        XCTAssertEqual(try world.allGather([7, 8]), [7, 8])
+        XCTAssertEqual(try world.broadcast(Array("hi".utf8), root: 0), Array("hi".utf8))
+        try world.barrier()
+    }
+
+    func testMPIErrorsBecomeSwiftErrorsNamingRankAndCall() throws {
+        let world = try MPICommunicator.world()
+        var bytes = [UInt8](repeating: 1, count: 4)
+        // Root 5 does not exist in a world of one: MPI returns an error instead of aborting.
+        XCTAssertThrowsError(try bytes.withUnsafeMutableBytes { try world.broadcast($0, root: 5) }) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("rank 0"), text)
+            XCTAssertTrue(text.contains("MPI_Bcast"), text)
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class LLMCommTestsPlaceholder: XCTestCase { func testNothing() {} }
