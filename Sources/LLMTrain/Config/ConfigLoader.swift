@@ -1,0 +1,144 @@
+import Foundation
+import Yams
+
+/// A config problem, naming the file (or `--set`) and the field, and saying what to do.
+public struct ConfigError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension TrainConfig {
+    /// Loads `path` (or only the defaults when nil), then applies `overrides` ("section.key=value",
+    /// values in YAML syntax), then validates.
+    public static func load(path: String?, overrides: [String] = []) throws -> TrainConfig {
+        var tree = try defaultsTree()
+        if let path {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ConfigError("\(path): cannot read the config file (does it exist?)")
+            }
+            let user: Node?
+            do { user = try Yams.compose(yaml: text) } catch {
+                throw ConfigError("\(path): not valid YAML: \(error)")
+            }
+            if let user { try merge(user, into: &tree, path: [], source: path) }
+        }
+        for assignment in overrides {
+            guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
+                throw ConfigError("--set \(assignment): expected section.key=value, e.g. --set optimizer.learning_rate=1e-3")
+            }
+            let keys = assignment[..<eq].split(separator: ".").map(String.init)
+            let valueText = String(assignment[assignment.index(after: eq)...])
+            let value = (try? Yams.compose(yaml: valueText)) ?? nil ?? Node(valueText)
+            var patch = value
+            for key in keys.reversed() { patch = .mapping(Node.Mapping([(Node(key), patch)])) }
+            try merge(patch, into: &tree, path: [], source: "--set \(assignment)")
+        }
+        let config: TrainConfig
+        do { config = try YAMLDecoder().decode(TrainConfig.self, from: Yams.serialize(node: tree)) } catch {
+            throw ConfigError("\(path ?? "config"): \(describe(error))")
+        }
+        try config.validate(source: path ?? "config")
+        return config
+    }
+
+    /// The config as YAML, as saved next to every run and checkpoint.
+    public func yaml() throws -> String { try YAMLEncoder().encode(self) }
+
+    private static func defaultsTree() throws -> Node {
+        try Yams.compose(yaml: YAMLEncoder().encode(TrainConfig()))!
+    }
+
+    /// Overlays `user` on the defaults; every key must exist there, so typos are caught.
+    private static func merge(_ user: Node, into tree: inout Node, path: [String], source: String) throws {
+        guard case .mapping(let userMap) = user else {
+            throw ConfigError("\(source): expected a mapping of fields at '\(path.isEmpty ? "top level" : path.joined(separator: "."))'")
+        }
+        guard case .mapping(var treeMap) = tree else { return }
+        for (key, value) in userMap {
+            guard let name = key.string else { continue }
+            let field = (path + [name]).joined(separator: ".")
+            guard let existing = treeMap[Node(name)] else {
+                let known = treeMap.keys.compactMap(\.string).joined(separator: ", ")
+                throw ConfigError("\(source): unknown field '\(field)'; known fields here: \(known)")
+            }
+            if case .mapping = existing {
+                var sub = existing
+                try merge(value, into: &sub, path: path + [name], source: source)
+                treeMap[Node(name)] = sub
+            } else {
+                if case .mapping = value {
+                    throw ConfigError("\(source): field '\(field)' takes a value, not a mapping")
+                }
+                treeMap[Node(name)] = value
+            }
+        }
+        tree = .mapping(treeMap)
+    }
+
+    private static func describe(_ error: Error) -> String {
+        guard let decoding = error as? DecodingError else { return "\(error)" }
+        switch decoding {
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            return "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' must be a \(type)"
+        case .dataCorrupted(let context):
+            return "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
+        case .keyNotFound(let key, _):
+            return "missing field '\(key.stringValue)'"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    /// Checks that the numbers make a trainable run; each error names the field and the fix.
+    public func validate(source: String = "config") throws {
+        func fail(_ message: String) throws -> Never { throw ConfigError("\(source): \(message)") }
+        if model.layers < 1 { try fail("model.layers must be at least 1, got \(model.layers)") }
+        if model.heads < 1 || model.modelDim % model.heads != 0 {
+            try fail("model.d_model (\(model.modelDim)) must be a positive multiple of model.heads (\(model.heads))")
+        }
+        if model.vocabSize < 1 { try fail("model.vocab_size must be positive, got \(model.vocabSize)") }
+        if train.sequenceLength < 1 || train.sequenceLength > model.contextLength {
+            try fail("train.sequence_length (\(train.sequenceLength)) must be in 1...model.context_length (\(model.contextLength))")
+        }
+        if train.globalBatch < 1 || train.microBatch < 1 {
+            try fail("train.global_batch and train.micro_batch must be positive")
+        }
+        if train.steps < 0 { try fail("train.steps must not be negative, got \(train.steps)") }
+        if optimizer.learningRate <= 0 || optimizer.minLearningRate < 0 || optimizer.minLearningRate > optimizer.learningRate {
+            try fail("need 0 <= optimizer.min_learning_rate <= optimizer.learning_rate and learning_rate > 0")
+        }
+        if !(0..<1).contains(optimizer.beta1) || !(0..<1).contains(optimizer.beta2) {
+            try fail("optimizer.beta1 and optimizer.beta2 must be in [0, 1)")
+        }
+        if checkpoint.keepLast < 1 { try fail("checkpoint.keep_last must be at least 1, got \(checkpoint.keepLast)") }
+    }
+
+    /// How a global batch splits over `worldSize` ranks: sequences per rank, the micro-batch
+    /// each forward/backward sees, and the accumulation steps. Errors say which numbers to change.
+    public func batchPlan(worldSize: Int) throws -> BatchPlan {
+        let perRank = train.globalBatch / worldSize
+        guard perRank * worldSize == train.globalBatch else {
+            throw ConfigError("train.global_batch (\(train.globalBatch)) must be divisible by the number of ranks (\(worldSize)); choose a multiple of \(worldSize) or launch a different -n")
+        }
+        let micro = min(train.microBatch, perRank)
+        guard perRank % micro == 0 else {
+            throw ConfigError("each of the \(worldSize) ranks gets \(perRank) sequences a step, which train.micro_batch (\(micro)) does not divide; set train.micro_batch to a divisor of \(perRank)")
+        }
+        return BatchPlan(worldSize: worldSize, sequencesPerRank: perRank, microBatch: micro,
+                         accumulationSteps: perRank / micro)
+    }
+}
+
+public struct BatchPlan: Equatable, Sendable {
+    public let worldSize: Int
+    public let sequencesPerRank: Int
+    public let microBatch: Int
+    public let accumulationSteps: Int
+
+    public init(worldSize: Int, sequencesPerRank: Int, microBatch: Int, accumulationSteps: Int) {
+        self.worldSize = worldSize
+        self.sequencesPerRank = sequencesPerRank
+        self.microBatch = microBatch
+        self.accumulationSteps = accumulationSteps
+    }
+}

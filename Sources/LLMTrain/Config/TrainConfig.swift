@@ -1,0 +1,84 @@
+import LLMModel
+
+/// Everything a run needs, read from a YAML preset (Configs/*.yaml) with `--set` overrides.
+///
+/// Every field has a default (`TrainConfig()`); a file only names what it changes. Keys are the
+/// snake_case names below, grouped in sections; an unknown key is an error, not a silent no-op.
+public struct TrainConfig: Codable, Equatable, Sendable {
+    public var model = GPTConfig(vocabSize: 512, contextLength: 64, layers: 2, heads: 2, modelDim: 64)
+    public var data = DataSection()
+    public var optimizer = OptimizerSection()
+    public var train = TrainSection()
+    public var eval = EvalSection()
+    public var checkpoint = CheckpointSection()
+
+    public init() {}
+
+    public struct DataSection: Codable, Equatable, Sendable {
+        /// A dataset directory written by `swift-llm-train prepare`; empty: the embedded corpus,
+        /// prepared into the run directory on first use.
+        public var dataset = ""
+        /// A tokenizer.json; empty: the dataset's own, or one trained on the embedded corpus.
+        public var tokenizer = ""
+        public init() {}
+    }
+
+    public struct OptimizerSection: Codable, Equatable, Sendable {
+        public var learningRate: Float = 3e-3
+        public var minLearningRate: Float = 3e-4
+        public var warmupSteps = 20
+        public var weightDecay: Float = 0.1
+        public var beta1: Float = 0.9
+        public var beta2: Float = 0.95
+        public var eps: Float = 1e-8
+        /// Global gradient-norm clip; 0 disables clipping.
+        public var gradClip: Float = 1.0
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case learningRate = "learning_rate", minLearningRate = "min_learning_rate"
+            case warmupSteps = "warmup_steps", weightDecay = "weight_decay", beta1, beta2, eps
+            case gradClip = "grad_clip"
+        }
+    }
+
+    public struct TrainSection: Codable, Equatable, Sendable {
+        public var steps = 200
+        /// Sequences per optimiser step summed over all ranks: fixed, whatever the world size.
+        public var globalBatch = 16
+        /// Sequences per rank per forward/backward; gradient accumulation makes up the rest.
+        public var microBatch = 8
+        public var sequenceLength = 64
+        public var seed = 1337
+        /// OpenBLAS threads per rank; 0: all cores alone, one per rank under mpirun.
+        public var threads = 0
+        public var logEvery = 10
+        /// Steps whose loss or gradient is NaN/Inf are skipped, up to this many in a row;
+        /// one more stops the run with a checkpoint of the last good state.
+        public var maxBadSteps = 3
+        /// Every this many steps the ranks compare a parameter checksum and abort on drift.
+        public var driftCheckEvery = 50
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case steps, globalBatch = "global_batch", microBatch = "micro_batch"
+            case sequenceLength = "sequence_length", seed, threads, logEvery = "log_every"
+            case maxBadSteps = "max_bad_steps", driftCheckEvery = "drift_check_every"
+        }
+    }
+
+    public struct EvalSection: Codable, Equatable, Sendable {
+        /// Evaluate the validation split every this many steps (0: only at the end).
+        public var every = 50
+        /// Validation sequences per evaluation, split across ranks.
+        public var sequences = 64
+        public init() {}
+    }
+
+    public struct CheckpointSection: Codable, Equatable, Sendable {
+        /// Save every this many steps (0: only at the end and on SIGTERM/SIGINT).
+        public var every = 100
+        /// How many recent checkpoints to keep (the best by validation loss is kept as well).
+        public var keepLast = 3
+        public init() {}
+        enum CodingKeys: String, CodingKey { case every, keepLast = "keep_last" }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import XCTest
+import LLMTrain
+
+final class ConfigTests: XCTestCase {
+    private func write(_ text: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString).yaml")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url.path
+    }
+
+    private func assertConfigError(_ body: @autoclosure () throws -> Any, contains parts: [String],
+                                   file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try body(), file: file, line: line) { error in
+            let text = "\(error)"
+            for part in parts { XCTAssertTrue(text.contains(part), "'\(text)' lacks '\(part)'", file: file, line: line) }
+        }
+    }
+
+    func testShippedPresetsLoad() throws {
+        let configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Configs")
+        let benchI = try TrainConfig.load(path: configs.appendingPathComponent("bench-i.yaml").path)
+        XCTAssertEqual([benchI.model.layers, benchI.model.modelDim, benchI.model.heads, benchI.model.vocabSize,
+                        benchI.model.contextLength, benchI.train.globalBatch], [4, 256, 4, 4096, 128, 8])
+        let benchII = try TrainConfig.load(path: configs.appendingPathComponent("bench-ii.yaml").path)
+        XCTAssertEqual([benchII.model.layers, benchII.model.modelDim, benchII.model.heads, benchII.model.vocabSize,
+                        benchII.model.contextLength, benchII.train.globalBatch], [6, 384, 6, 8192, 256, 4])
+        let tiny = try TrainConfig.load(path: configs.appendingPathComponent("tiny.yaml").path)
+        XCTAssertEqual(tiny.train.steps, 300)
+    }
+
+    func testFileOverridesDefaultsAndSetOverridesFile() throws {
+        let path = try write("optimizer:\n  learning_rate: 1.0e-3\ntrain:\n  steps: 7\n")
+        let config = try TrainConfig.load(path: path, overrides: ["train.steps=9", "model.activation=relu",
+                                                                  "data.dataset=/tmp/x", "optimizer.beta2=0.99"])
+        XCTAssertEqual(config.optimizer.learningRate, 1e-3)
+        XCTAssertEqual(config.train.steps, 9)
+        XCTAssertEqual(config.model.activation, .relu)
+        XCTAssertEqual(config.data.dataset, "/tmp/x")
+        XCTAssertEqual(config.optimizer.beta2, 0.99)
+        XCTAssertEqual(config.train.globalBatch, TrainConfig().train.globalBatch, "untouched fields keep defaults")
+    }
+
+    func testConfigRoundTripsThroughYAML() throws {
+        var config = TrainConfig()
+        config.train.steps = 1234
+        config.model.activation = .relu
+        let path = try write(try config.yaml())
+        XCTAssertEqual(try TrainConfig.load(path: path), config)
+    }
+
+    func testBadInputNamesFileAndField() throws {
+        let typo = try write("optimizer:\n  lerning_rate: 0.1\n")
+        assertConfigError(try TrainConfig.load(path: typo), contains: [typo, "optimizer.lerning_rate", "learning_rate"])
+        let wrongType = try write("train:\n  steps: many\n")
+        assertConfigError(try TrainConfig.load(path: wrongType), contains: [wrongType, "train.steps"])
+        assertConfigError(try TrainConfig.load(path: "/nonexistent/x.yaml"), contains: ["/nonexistent/x.yaml", "cannot read"])
+        let broken = try write("train: [unclosed\n")
+        assertConfigError(try TrainConfig.load(path: broken), contains: [broken, "YAML"])
+        assertConfigError(try TrainConfig.load(path: nil, overrides: ["train.stepz=3"]), contains: ["--set train.stepz=3", "unknown field"])
+        assertConfigError(try TrainConfig.load(path: nil, overrides: ["novalue"]), contains: ["--set novalue", "section.key=value"])
+        assertConfigError(try TrainConfig.load(path: nil, overrides: ["model.heads=3"]), contains: ["model.d_model", "model.heads"])
+        assertConfigError(try TrainConfig.load(path: nil, overrides: ["train.sequence_length=65"]), contains: ["train.sequence_length"])
+    }
+
+    func testBatchPlanKeepsTheGlobalBatchAtEveryWorldSize() throws {
+        var config = TrainConfig()
+        config.train.globalBatch = 16
+        config.train.microBatch = 4
+        XCTAssertEqual(try config.batchPlan(worldSize: 1), BatchPlan(worldSize: 1, sequencesPerRank: 16, microBatch: 4, accumulationSteps: 4))
+        XCTAssertEqual(try config.batchPlan(worldSize: 2), BatchPlan(worldSize: 2, sequencesPerRank: 8, microBatch: 4, accumulationSteps: 2))
+        XCTAssertEqual(try config.batchPlan(worldSize: 8), BatchPlan(worldSize: 8, sequencesPerRank: 2, microBatch: 2, accumulationSteps: 1))
+        assertConfigError(try config.batchPlan(worldSize: 3), contains: ["train.global_batch (16)", "3"])
+        config.train.microBatch = 3
+        assertConfigError(try config.batchPlan(worldSize: 1), contains: ["train.micro_batch", "16"])
+    }
+}
