@@ -1,12 +1,14 @@
+import Foundation
 import ArgumentParser
 import LLMComm
+import LLMModel
 import LLMTrain
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures, side by side in one run.",
-        subcommands: [AllReduce.self]
+        subcommands: [AllReduce.self, Model.self]
     )
 
     struct AllReduce: ParsableCommand {
@@ -47,6 +49,42 @@ struct BenchCommand: ParsableCommand {
             let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 4 }) else { return nil }
             return values.map { $0! }
+        }
+    }
+
+    struct Model: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "model",
+            abstract: "Time training steps (forward, backward, AdamW) of the model a config describes.",
+            discussion: "Uses the config's model and train.micro_batch x train.sequence_length on random tokens, "
+                + "after a warm-up. Prints ms/step, tokens/s, MFU (against 100 GFLOP/s per thread) and peak RSS, "
+                + "then one `tokens_per_s=... ms_per_step=... mfu=... peak_rss_mb=...` line."
+        )
+
+        @Option(help: ArgumentHelp("YAML config, e.g. Configs/bench-i.yaml.", valueName: "file"))
+        var config: String
+
+        @Option(name: .customLong("set"), help: ArgumentHelp("Override one config field (repeatable).", valueName: "key=value"))
+        var overrides: [String] = []
+
+        @Option(help: "OpenBLAS threads (default: all cores).")
+        var threads: Int?
+
+        @Option(help: "Timed steps.")
+        var steps = 10
+
+        @Option(help: "Untimed warm-up steps.")
+        var warmup = 2
+
+        func run() throws {
+            let config = try TrainConfig.load(path: config, overrides: overrides)
+            BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            let result = ModelBenchmark.run(config: config.model, batchSize: config.train.microBatch,
+                                            sequenceLength: config.train.sequenceLength, warmupSteps: warmup, steps: steps,
+                                            seed: UInt64(config.train.seed))
+            print("model: \(config.model.layers) layers, d_model \(config.model.modelDim), \(config.model.heads) heads, vocab \(config.model.vocabSize); batch \(config.train.microBatch) x \(config.train.sequenceLength); \(result.threads) BLAS thread(s)")
+            print("\(format(result.msPerStep, 2)) ms/step | \(Int(result.tokensPerSecond)) tokens/s | MFU \(format(result.mfu * 100, 1))% | peak RSS \(Int(result.peakRSSMB)) MB")
+            print(result.scriptLine)
         }
     }
 }

@@ -11,9 +11,21 @@ struct SwiftLLMTrain: ParsableCommand {
         Launch with `mpirun -n N swift-llm-train ...` for N data-parallel ranks; started without \
         mpirun the same binary is the single-process debug mode (world size 1).
         """,
-        subcommands: [BenchCommand.self],
-        defaultSubcommand: nil
+        subcommands: [TrainCommand.self, BenchCommand.self],
+        defaultSubcommand: TrainCommand.self
     )
 }
 
-SwiftLLMTrain.main()
+/// `--resume` takes an optional path, which swift-argument-parser cannot express: a bare
+/// `--resume` (last argument, or followed by another option) is rewritten to `--resume-latest`.
+enum ResumeArgument {
+    static func rewrite(_ arguments: [String]) -> [String] {
+        arguments.enumerated().map { index, argument in
+            guard argument == "--resume" else { return argument }
+            let next = index + 1 < arguments.count ? arguments[index + 1] : nil
+            return next == nil || next!.hasPrefix("-") ? "--resume-latest" : argument
+        }
+    }
+}
+
+SwiftLLMTrain.main(ResumeArgument.rewrite(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,312 @@
+import Foundation
+import LLMComm
+import LLMData
+import LLMModel
+
+/// What to resume from, if anything.
+public enum ResumeRequest: Equatable, Sendable {
+    /// The run directory's `latest` checkpoint.
+    case latest
+    /// A checkpoint directory (or a run directory, meaning its latest).
+    case path(String)
+}
+
+public struct TrainOptions: Sendable {
+    public var config: TrainConfig
+    public var runDirectory: URL
+    public var resume: ResumeRequest?
+    /// On a corrupt latest checkpoint, resume from the newest one that verifies instead of failing.
+    public var allowFallback = false
+    /// NaN/Inf checks after every layer, and verbose logs.
+    public var debug = false
+    /// Stop after this step with a checkpoint, as if signalled; the schedule still spans train.steps.
+    public var untilStep: Int?
+
+    public init(config: TrainConfig, runDirectory: URL, resume: ResumeRequest? = nil) {
+        self.config = config
+        self.runDirectory = runDirectory
+        self.resume = resume
+    }
+}
+
+/// Data-parallel training: every rank holds a full replica, computes gradients on its share of
+/// each global batch, and the gradients are averaged with one all-reduce over the flat gradient
+/// buffer; every rank then applies the identical AdamW step. Rank 0, the coordinator, also logs,
+/// evaluates (with every rank's help) and writes checkpoints.
+public final class Trainer {
+    let comm: Communicator
+    let options: TrainOptions
+    var config: TrainConfig { options.config }
+    let plan: BatchPlan
+    let data: TrainingData
+    let model: GPT
+    let optimizer: AdamW
+    let schedule: LearningRateSchedule
+    let log: RunLog
+    let store: CheckpointStore?
+    var state: TrainingState
+    /// One micro-batch of inputs and targets, allocated once.
+    let inputs, targets: UnsafeMutableBufferPointer<Int32>
+
+    public init(options: TrainOptions, comm: Communicator) throws {
+        self.comm = comm
+        self.options = options
+        let config = options.config
+        plan = try config.batchPlan(worldSize: comm.worldSize)
+        try FileManager.default.createDirectory(at: options.runDirectory, withIntermediateDirectories: true)
+        log = try RunLog(runDirectory: options.runDirectory, enabled: comm.isCoordinator)
+        data = try TrainingData.open(config: config, runDirectory: options.runDirectory, comm: comm, log: log)
+
+        BLASThreads.set(config.train.threads > 0 ? config.train.threads
+                        : (comm.worldSize > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount))
+        let seed = UInt64(config.train.seed)
+        model = GPT(config: config.model, batchSize: plan.microBatch, sequenceLength: config.train.sequenceLength, seed: seed)
+        model.debugChecks = options.debug
+        optimizer = AdamW(parameterCount: model.parameterCount, config: AdamWConfig(
+            learningRate: config.optimizer.learningRate, beta1: config.optimizer.beta1, beta2: config.optimizer.beta2,
+            eps: config.optimizer.eps, weightDecay: config.optimizer.weightDecay))
+        schedule = LearningRateSchedule(maxLR: config.optimizer.learningRate, minLR: config.optimizer.minLearningRate,
+                                        warmupSteps: config.optimizer.warmupSteps, totalSteps: config.train.steps)
+        store = comm.isCoordinator ? try CheckpointStore(runDirectory: options.runDirectory, keepLast: config.checkpoint.keepLast) : nil
+        state = TrainingState(model: config.model, tokenizerSHA256: data.tokenizerSHA256, configYAML: try config.yaml(),
+                              worldSize: comm.worldSize, dataSeed: seed)
+        state.modelRNGState = model.rng.state
+        let tokens = plan.microBatch * config.train.sequenceLength
+        inputs = .allocate(capacity: tokens)
+        targets = .allocate(capacity: tokens)
+        inputs.initialize(repeating: 0)
+        targets.initialize(repeating: 0)
+
+        if let resume = options.resume {
+            try restore(resume)
+        } else {
+            // Every rank initialised from the same seed; broadcasting rank 0's weights makes the
+            // replicas identical by construction, not by trust in bitwise-identical init.
+            try comm.broadcast(UnsafeMutableRawBufferPointer(model.parameters), root: 0)
+        }
+    }
+
+    deinit {
+        inputs.deallocate()
+        targets.deallocate()
+    }
+
+    /// Trains until `train.steps`, a stop signal, or too many non-finite steps.
+    @discardableResult
+    public func run() throws -> TrainingState {
+        StopSignal.install()
+        let T = config.train.sequenceLength
+        let tokensPerStep = Double(config.train.globalBatch * T)
+        if state.step == 0 { log.note(describeStart()) }
+        var windowStart = monotonicSeconds(), windowSteps = 0
+        let runStart = monotonicSeconds() - state.elapsedSeconds
+
+        while state.step < config.train.steps {
+            let step = state.step
+            var (loss, stopRequested) = try computeGradients(step: step)
+            if let until = options.untilStep, step + 1 >= until { stopRequested = true }
+            let norm = config.optimizer.gradClip > 0
+                ? clipGradients(model.gradients, maxNorm: config.optimizer.gradClip)
+                : gradientNorm(model.gradients)
+            let lr = schedule.rate(at: step)
+            let finite = loss.isFinite && norm.isFinite
+            if finite {
+                optimizer.update(model: model, learningRate: lr)
+                state.consecutiveBadSteps = 0
+                state.lastTrainLoss = Double(loss)
+            } else {
+                state.consecutiveBadSteps += 1
+                state.skippedSteps += 1
+                log.note("step \(step + 1): non-finite \(loss.isFinite ? "gradient norm" : "loss") (\(loss), norm \(norm)); step skipped (\(state.consecutiveBadSteps) in a row, limit train.max_bad_steps=\(config.train.maxBadSteps))")
+            }
+            state.step += 1
+            state.samplesSeen += config.train.globalBatch
+            state.tokensSeen += config.train.globalBatch * T
+            state.optimizerStep = optimizer.step
+            state.elapsedSeconds = monotonicSeconds() - runStart
+            windowSteps += 1
+
+            if state.consecutiveBadSteps > config.train.maxBadSteps {
+                // The weights were not touched by the bad steps: they are the last good state.
+                try saveCheckpoint(validationLoss: nil)
+                throw TrainingError("stopped at step \(state.step): \(state.consecutiveBadSteps) non-finite steps in a row (train.max_bad_steps=\(config.train.maxBadSteps)); the last good weights are in the checkpoint just saved. Lower optimizer.learning_rate or check the data")
+            }
+            if finite && (state.step % config.train.logEvery == 0 || state.step == config.train.steps || stopRequested) {
+                let elapsed = monotonicSeconds() - windowStart
+                let tokensPerSecond = tokensPerStep * Double(windowSteps) / elapsed
+                let threads = comm.worldSize * BLASThreads.current
+                let mfu = modelFLOPsUtilization(config: config.model, sequenceLength: T,
+                                                tokensPerSecond: tokensPerSecond, threads: threads)
+                let eta = Double(config.train.steps - state.step) * elapsed / Double(windowSteps)
+                log.record(["step": Double(state.step), "train_loss": Double(loss), "lr": Double(lr),
+                            "grad_norm": Double(norm), "tokens_per_s": tokensPerSecond, "mfu": mfu,
+                            "tokens": Double(state.tokensSeen), "elapsed_s": state.elapsedSeconds], event: "train")
+                log.progress("step \(state.step)/\(config.train.steps) | loss \(format(Double(loss), 4)) | lr \(String(format: "%.2e", lr)) | norm \(format(Double(norm), 3)) | \(Int(tokensPerSecond)) tok/s | MFU \(format(mfu * 100, 1))% | ETA \(formatDuration(eta))")
+                windowStart = monotonicSeconds()
+                windowSteps = 0
+            }
+            if config.train.driftCheckEvery > 0 && state.step % config.train.driftCheckEvery == 0 {
+                try checkReplicasAgree()
+            }
+            let last = state.step == config.train.steps
+            var validationLoss: Double?
+            if last || (config.eval.every > 0 && state.step % config.eval.every == 0) {
+                validationLoss = try evaluate()
+            }
+            if comm.isCoordinator, last || stopRequested || (config.checkpoint.every > 0 && state.step % config.checkpoint.every == 0) {
+                try saveCheckpoint(validationLoss: validationLoss)
+            }
+            if stopRequested && !last {
+                log.note("stopped after step \(state.step) with a checkpoint (\(options.untilStep == nil ? "SIGTERM/SIGINT" : "--until-step")); continue with --resume")
+                break
+            }
+        }
+        try comm.barrier()
+        return state
+    }
+
+    /// Forward and backward over this rank's share of global batch `step`, then the gradient
+    /// average. Returns the global mean loss and whether any rank asked to stop.
+    private func computeGradients(step: Int) throws -> (loss: Float, stop: Bool) {
+        let B = plan.microBatch, T = config.train.sequenceLength
+        model.zeroGradients()
+        var lossSum = 0.0
+        // Rank r takes the r-th contiguous slice of the global batch; a micro-step takes B of it.
+        let rankStart = step * config.train.globalBatch + comm.rank * plan.sequencesPerRank
+        for micro in 0..<plan.accumulationSteps {
+            let first = rankStart + micro * B
+            for b in 0..<B {
+                data.train.fill(sample: first + b, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
+            }
+            let loss = model.forward(inputs: inputs.baseAddress!, targets: targets.baseAddress!)
+            if options.debug, let bad = model.nonFinite {
+                throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")
+            }
+            model.backward(lossScale: 1 / Float(plan.accumulationSteps))
+            lossSum += Double(loss)
+        }
+        try comm.allReduceAverage(model.gradients)
+        // Loss and the stop flag ride in one tiny all-reduce, so all ranks agree on both.
+        let reduced = try comm.allReduce([lossSum / Double(plan.accumulationSteps), StopSignal.isRequested ? 1 : 0], .sum)
+        return (Float(reduced[0] / Double(comm.worldSize)), reduced[1] > 0)
+    }
+
+    /// Mean validation loss over the first `eval.sequences` windows, split across ranks.
+    func evaluate() throws -> Double {
+        let B = plan.microBatch, T = config.train.sequenceLength
+        let count = min(config.eval.sequences, data.validation.windowCount)
+        var sum = 0.0, positions = 0.0
+        var mine = Array(stride(from: comm.rank, to: count, by: comm.worldSize))[...]
+        while !mine.isEmpty {
+            let batch = mine.prefix(B)
+            mine = mine.dropFirst(B)
+            for b in 0..<B {  // a short last batch repeats its first window; only real rows count
+                let sample = b < batch.count ? batch[batch.startIndex + b] : batch[batch.startIndex]
+                data.validation.fill(sample: sample, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
+            }
+            _ = model.forward(inputs: inputs.baseAddress!, targets: targets.baseAddress!)
+            for i in 0..<(batch.count * T) { sum += Double(model.losses[i]) }
+            positions += Double(batch.count * T)
+        }
+        let totals = try comm.allReduce([sum, positions], .sum)
+        let loss = totals[0] / max(totals[1], 1)
+        state.lastValidationLoss = loss
+        if loss < (state.bestValidationLoss ?? .infinity) { state.bestValidationLoss = loss }
+        log.record(["step": Double(state.step), "val_loss": loss, "val_ppl": exp(loss),
+                    "val_sequences": Double(count)], event: "eval")
+        log.note("step \(state.step): val loss \(format(loss, 4)) | val ppl \(format(exp(loss), 2)) | \(count) sequences")
+        return loss
+    }
+
+    /// Replicas must hold identical weights; a cheap checksum compared across ranks catches drift.
+    func checkReplicasAgree() throws {
+        var sum = 0.0, weighted = 0.0
+        for i in 0..<model.parameterCount {
+            let p = Double(model.parameters[i])
+            sum += p
+            weighted += p * Double(i % 1021 + 1)
+        }
+        let all = try comm.allGather([sum, weighted])
+        for r in 1..<comm.worldSize where all[2 * r] != all[0] || all[2 * r + 1] != all[1] {
+            comm.abort("replica drift at step \(state.step): rank \(r)'s parameter checksum (\(all[2 * r]), \(all[2 * r + 1])) differs from rank 0's (\(all[0]), \(all[1])); the ranks no longer train the same model (mixed library versions or thread counts?)")
+        }
+    }
+
+    func saveCheckpoint(validationLoss: Double?) throws {
+        guard let store else { return }
+        let metadata = ["format": "pt", "step": "\(state.step)", "model": "swift-llm-train GPT"]
+        let checkpoint = try store.save(step: state.step, state: state, validationLoss: validationLoss) { dir in
+            try ModelCheckpoint.write(model: model, optimizer: optimizer, into: dir, metadata: metadata)
+            try Data(state.configYAML.utf8).write(to: dir.appendingPathComponent("config.yaml"))
+        }
+        log.note("step \(state.step): checkpoint \(checkpoint.directory.path)")
+    }
+
+    /// Loads the checkpoint on rank 0 (verifying checksums), checks it fits this model and
+    /// tokenizer, and broadcasts weights, moments and state to every rank.
+    private func restore(_ request: ResumeRequest) throws {
+        var stateBytes: [UInt8] = []
+        var failure: [UInt8] = []
+        if let store {
+            do {
+                let checkpoint = try locate(request, store: store)
+                let loaded = try checkpoint.loadState(TrainingState.self)
+                guard loaded.model == config.model else {
+                    throw TrainingError("\(checkpoint.directory.path): saved for model \(describe(loaded.model)), but the config asks for \(describe(config.model)); resume with the config the run was started with")
+                }
+                guard loaded.tokenizerSHA256 == data.tokenizerSHA256 else {
+                    throw TrainingError("\(checkpoint.directory.path): saved with tokenizer sha256 \(loaded.tokenizerSHA256.prefix(12))…, but this run's tokenizer is \(data.tokenizerSHA256.prefix(12))…; resume with the same tokenizer and dataset")
+                }
+                try ModelCheckpoint.read(into: model, optimizer: optimizer, from: checkpoint.directory)
+                stateBytes = Array(try JSONEncoder().encode(loaded))
+                log.note("resumed from \(checkpoint.directory.path) at step \(loaded.step) (saved with \(loaded.worldSize) rank\(loaded.worldSize == 1 ? "" : "s"), now \(comm.worldSize))")
+            } catch {
+                failure = Array("\(error)".utf8)
+            }
+        }
+        // Rank 0's verdict first, so no rank waits forever for weights that will never come.
+        failure = try comm.broadcast(failure, root: 0)
+        if !failure.isEmpty { throw TrainingError(String(decoding: failure, as: UTF8.self)) }
+        stateBytes = try comm.broadcast(stateBytes, root: 0)
+        var restored = try JSONDecoder().decode(TrainingState.self, from: Data(stateBytes))
+        for buffer in [model.parameters, optimizer.m, optimizer.v] {
+            try comm.broadcast(UnsafeMutableRawBufferPointer(buffer), root: 0)
+        }
+        optimizer.step = restored.optimizerStep
+        model.rng.state = restored.modelRNGState
+        restored.worldSize = comm.worldSize
+        restored.configYAML = try config.yaml()
+        state = restored
+    }
+
+    private func locate(_ request: ResumeRequest, store: CheckpointStore) throws -> Checkpoint {
+        switch request {
+        case .latest:
+            guard let found = try store.latestValid(allowFallback: options.allowFallback) else {
+                throw TrainingError("\(store.directory.path): no checkpoint to resume from; start without --resume")
+            }
+            for skipped in found.skipped {
+                log.note("skipped corrupt checkpoint \(skipped.checkpoint.directory.path): \(skipped.reason)")
+            }
+            return found.checkpoint
+        case .path(let path):
+            let checkpoint = try store.resolve(path)
+            _ = try checkpoint.verify()
+            return checkpoint
+        }
+    }
+
+    private func describeStart() -> String {
+        "training \(describe(config.model)), \(model.parameterCount) parameters | \(comm.worldSize) rank\(comm.worldSize == 1 ? "" : "s") x \(BLASThreads.current) BLAS thread\(BLASThreads.current == 1 ? "" : "s") | global batch \(config.train.globalBatch) x \(config.train.sequenceLength) tokens = \(plan.microBatch) per micro-batch x \(plan.accumulationSteps) accumulation x \(comm.worldSize) ranks | \(data.description) | run dir \(options.runDirectory.path)"
+    }
+}
+
+func describe(_ model: GPTConfig) -> String {
+    "\(model.layers) layers, d_model \(model.modelDim), \(model.heads) heads, vocab \(model.vocabSize), context \(model.contextLength), \(model.activation.rawValue)"
+}
+
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "?" }
+    let s = Int(seconds.rounded())
+    return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+}
