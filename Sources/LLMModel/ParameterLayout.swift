@@ -7,6 +7,14 @@ public struct ParameterTensor: Equatable, Sendable {
     public var offset: Int
     public var count: Int
     public var decays: Bool
+
+    public init(name: String, shape: [Int], offset: Int, count: Int, decays: Bool) {
+        self.name = name
+        self.shape = shape
+        self.offset = offset
+        self.count = count
+        self.decays = decays
+    }
 }
 
 /// Offsets of one transformer block's tensors in the flat buffer.
