@@ -1,2 +1,0 @@
-import XCTest
-final class LLMTrainTestsPlaceholder: XCTestCase { func testNothing() {} }
