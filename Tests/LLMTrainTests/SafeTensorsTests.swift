@@ -77,7 +77,7 @@ final class SafeTensorsTests: XCTestCase {
 
     func testWriterStreamsToFileHandle() throws {
         let url = temp.url.appendingPathComponent("handle.safetensors")
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: url.path, contents: nil))
         let handle = try FileHandle(forWritingTo: url)
         let data: [Float] = [7, 8]
         try data.withUnsafeBufferPointer { try SafeTensorsWriter.write([("x", [2], $0)], to: handle) }
