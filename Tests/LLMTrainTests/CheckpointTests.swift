@@ -10,6 +10,10 @@ final class CheckpointTests: XCTestCase {
 
     private struct WriterFailed: Error {}
 
+    private struct LossState: Codable {
+        var lastLoss: Double
+    }
+
     private var temp: TemporaryDirectory!
     private var store: CheckpointStore!
 
@@ -111,6 +115,26 @@ final class CheckpointTests: XCTestCase {
         try save(step: 2, validationLoss: 1.0)
         try save(step: 3, validationLoss: 4.0)
         XCTAssertEqual(try store.best()?.step, 1, "ties keep the earlier checkpoint")
+    }
+
+    func testNonFiniteValidationLossNeverBecomesBest() throws {
+        try save(step: 1, validationLoss: .nan)
+        XCTAssertNil(try store.best())
+        try save(step: 2, validationLoss: 2.0)
+        try save(step: 3, validationLoss: .nan)
+        XCTAssertEqual(try store.best()?.step, 2)
+    }
+
+    func testStateWithNaNRoundTrips() throws {
+        let checkpoint = try store.save(step: 1, state: LossState(lastLoss: .nan)) { _ in }
+        XCTAssertTrue(try checkpoint.loadState(LossState.self).lastLoss.isNaN)
+    }
+
+    func testStepsBeyondSixDigitsOrderNumerically() throws {
+        try save(step: 999_999)
+        try save(step: 1_000_000)
+        XCTAssertEqual(try store.checkpoints().map(\.name), ["step-999999", "step-1000000"])
+        XCTAssertEqual(try store.latest()?.step, 1_000_000)
     }
 
     // MARK: corruption

@@ -4,6 +4,11 @@ import Foundation
 /// `manifest.json`.
 public struct Checkpoint: Equatable, CustomStringConvertible {
     public static let stateFileName = "state.json"
+    /// Trainer state may hold NaN or infinite losses, which plain JSON cannot represent.
+    static let nonFiniteFloatEncoding = JSONEncoder.NonConformingFloatEncodingStrategy.convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    static let nonFiniteFloatDecoding = JSONDecoder.NonConformingFloatDecodingStrategy.convertFromString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
 
     public let step: Int
     public let directory: URL
@@ -18,7 +23,8 @@ public struct Checkpoint: Equatable, CustomStringConvertible {
 
     /// Name of the directory for `step`; zero-padded so `ls` lists checkpoints in step order.
     public static func directoryName(step: Int) -> String {
-        "step-" + String(format: "%06d", step)
+        let digits = String(step)
+        return "step-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 
     /// The step encoded in a finished checkpoint directory name, or nil for anything else
@@ -71,7 +77,9 @@ public struct Checkpoint: Equatable, CustomStringConvertible {
             throw CheckpointError.fileMissing(directory: directory.path, file: Checkpoint.stateFileName)
         }
         do {
-            return try JSONDecoder().decode(State.self, from: Data(contentsOf: url))
+            let decoder = JSONDecoder()
+            decoder.nonConformingFloatDecodingStrategy = Checkpoint.nonFiniteFloatDecoding
+            return try decoder.decode(State.self, from: Data(contentsOf: url))
         } catch {
             throw CheckpointError.stateUnreadable(path: url.path, detail: "\(error)")
         }

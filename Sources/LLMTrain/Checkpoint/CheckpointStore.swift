@@ -41,7 +41,8 @@ public final class CheckpointStore {
     ///
     /// - Parameters:
     ///   - state: the trainer's resumable state, stored as `state.json`.
-    ///   - validationLoss: if given, the checkpoint becomes `best` when its loss is the lowest.
+    ///   - validationLoss: if given and finite, the checkpoint becomes `best` when its loss is the
+    ///     lowest so far (ties keep the earlier checkpoint).
     ///   - writeFiles: writes the checkpoint's files (plain files, no subdirectories) into the
     ///     directory it is handed, e.g. with `SafeTensorsWriter.write(_:metadata:to:)`.
     @discardableResult
@@ -65,7 +66,7 @@ public final class CheckpointStore {
         let checkpoint = Checkpoint(step: step, directory: directory.appendingPathComponent(name, isDirectory: true))
         try publish(staging, as: checkpoint)
         try writePointer(CheckpointStore.latestPointerName, to: checkpoint)
-        if let validationLoss = validationLoss, try isBetterThanBest(validationLoss) {
+        if let validationLoss = validationLoss, validationLoss.isFinite, try isBetterThanBest(validationLoss) {
             try writePointer(CheckpointStore.bestPointerName, to: checkpoint)
         }
         try applyRetention()
@@ -79,6 +80,7 @@ public final class CheckpointStore {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = Checkpoint.nonFiniteFloatEncoding
         let data = try encoder.encode(state)
         do {
             try data.write(to: url)
@@ -103,8 +105,9 @@ public final class CheckpointStore {
             let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
             entries.append(.init(name: name, bytes: size, sha256: try SHA256.hash(fileAt: url)))
         }
+        // JSON has no NaN; a diverged run still gets its checkpoint, just without a loss.
         let manifest = CheckpointManifest(formatVersion: CheckpointManifest.currentFormatVersion, step: step,
-                                          validationLoss: validationLoss,
+                                          validationLoss: validationLoss.flatMap { $0.isFinite ? $0 : nil },
                                           createdAt: ISO8601DateFormatter().string(from: Date()), files: entries)
         try DurableFile.writeAtomically(try manifest.encoded(), to: staging.appendingPathComponent(CheckpointManifest.fileName).path)
     }
@@ -120,7 +123,14 @@ public final class CheckpointStore {
             try DurableFile.move(target, to: aside)
             displaced = aside
         }
-        try DurableFile.move(staging.path, to: target)
+        do {
+            try DurableFile.move(staging.path, to: target)
+        } catch {
+            // Put the previous checkpoint back: an `.old-*` name would be deleted as a leftover.
+            if let displaced = displaced { try? DurableFile.move(displaced, to: target) }
+            try? FileManager.default.removeItem(at: staging)
+            throw error
+        }
         try DurableFile.sync(path: directory.path)
         if let displaced = displaced {
             try? FileManager.default.removeItem(atPath: displaced)
