@@ -1,0 +1,265 @@
+import Foundation
+
+// GPT-2-style decoder-only transformer, fp32, hand-written forward and backward (after llm.c's
+// train_gpt2.c). Public API used by the trainer:
+//
+//   let model = GPT(config: cfg, batchSize: B, sequenceLength: T, seed: 42)   // allocates everything
+//   model.parameters / model.gradients      flat UnsafeMutableBufferPointer<Float>, parameterCount long
+//   model.tensors                           [ParameterTensor] named views (HF GPT-2 names, see ParameterLayout)
+//   model.zeroGradients()
+//   for micro in 0..<k {                    // gradient accumulation
+//       let loss = model.forward(inputs: x, targets: y)   // B*T Int32 each; mean loss over B*T
+//       model.backward(lossScale: 1 / Float(k))           // adds d(loss * lossScale) into gradients
+//   }
+//   (all-reduce model.gradients and divide by ranks)
+//   let norm = clipGradients(model.gradients, maxNorm: 1)  // returns the pre-clip global norm
+//   optimizer.update(model: model, learningRate: schedule.rate(at: step))   // AdamW
+//
+// forward(inputs:targets: nil) computes logits only (model.logits, (B, T, V)) and returns .nan.
+// After a forward with targets, model.logits holds the softmax probabilities instead (the
+// fused cross-entropy works in place), and backward() turns them into dlogits.
+// With debugChecks on, every forward scans each activation and sets `nonFinite` to the first
+// NaN/Inf found (layer and tensor), or nil. Tokens outside 0..<vocabSize trap.
+// Memory: parameters, gradients, activations and backward scratch are allocated (and touched)
+// once in init; forward/backward allocate nothing.
+
+/// Where a debug check found a NaN or Inf. `layer` is nil for the embedding and the head.
+public struct NonFiniteActivation: Error, Equatable, CustomStringConvertible {
+    public var layer: Int?
+    public var activation: String
+    public var index: Int
+    public var description: String {
+        "non-finite value in \(layer.map { "layer \($0) " } ?? "")\(activation) at flat index \(index)"
+    }
+}
+
+/// One block's saved activations (views into the activation arena).
+struct BlockActivations {
+    var ln1, ln1Mean, ln1Rstd, qkv, atty, att, res2, ln2, ln2Mean, ln2Rstd, fch, fchAct, res3: UnsafeMutablePointer<Float>
+}
+
+public final class GPT {
+    public let config: GPTConfig
+    public let batchSize: Int, sequenceLength: Int
+    public let parameterCount: Int
+    public let parameters: UnsafeMutableBufferPointer<Float>
+    public let gradients: UnsafeMutableBufferPointer<Float>
+    public let tensors: [ParameterTensor]
+    /// (B, T, V): logits after forward(targets: nil), probabilities after forward with targets.
+    public let logits: UnsafeMutableBufferPointer<Float>
+    /// Per-position losses (B, T) of the last forward with targets.
+    public let losses: UnsafeMutableBufferPointer<Float>
+    /// The generator after drawing the initial weights; checkpoint its `state` to resume streams.
+    public var rng: SplitMix64
+    public var debugChecks = false
+    /// Set by every forward when `debugChecks` is on: the first non-finite activation, or nil.
+    public private(set) var nonFinite: NonFiniteActivation?
+
+    let layout: ParameterLayout
+    let arena: UnsafeMutableBufferPointer<Float>
+    let encoded, lnf, lnfMean, lnfRstd: UnsafeMutablePointer<Float>
+    let blocks: [BlockActivations]
+    // Backward scratch, reused by every block: the residual-stream gradient, one (BT, C) buffer,
+    // one (BT, 4C) buffer shared by dqkv and the MLP's hidden gradient, and one head's d(att).
+    let dresidual, dsmall, dbig, dattScratch: UnsafeMutablePointer<Float>
+    let inputs, targets: UnsafeMutablePointer<Int32>
+    var haveTargets = false
+
+    public init(config: GPTConfig, batchSize: Int, sequenceLength: Int, seed: UInt64) {
+        precondition(sequenceLength >= 1 && sequenceLength <= config.contextLength, "sequence length must be in 1...contextLength")
+        precondition(batchSize >= 1 && config.modelDim % config.heads == 0, "modelDim must be a multiple of heads")
+        self.config = config
+        self.batchSize = batchSize
+        self.sequenceLength = sequenceLength
+        layout = ParameterLayout(config: config)
+        tensors = layout.tensors
+        parameterCount = layout.count
+        parameters = .allocate(capacity: parameterCount)
+        gradients = .allocate(capacity: parameterCount)
+        gradients.initialize(repeating: 0)
+
+        let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
+        let L = config.layers, NH = config.heads, BT = B * T
+        let perBlock = BT * C * 8 + BT * 4 + BT * 3 * C + B * NH * T * T + BT * 4 * C * 2
+        let total = BT * C + BT * C + 2 * BT + BT * V + BT + L * perBlock + BT * C * 2 + BT * 4 * C + T * T
+        arena = .allocate(capacity: total)
+        arena.initialize(repeating: 0)
+        var cursor = arena.baseAddress!
+        func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
+        encoded = take(BT * C)
+        blocks = (0..<L).map { _ in
+            BlockActivations(ln1: take(BT * C), ln1Mean: take(BT), ln1Rstd: take(BT), qkv: take(BT * 3 * C),
+                             atty: take(BT * C), att: take(B * NH * T * T), res2: take(BT * C), ln2: take(BT * C),
+                             ln2Mean: take(BT), ln2Rstd: take(BT), fch: take(BT * 4 * C), fchAct: take(BT * 4 * C),
+                             res3: take(BT * C))
+        }
+        lnf = take(BT * C)
+        lnfMean = take(BT)
+        lnfRstd = take(BT)
+        logits = UnsafeMutableBufferPointer(start: take(BT * V), count: BT * V)
+        losses = UnsafeMutableBufferPointer(start: take(BT), count: BT)
+        dresidual = take(BT * C)
+        dsmall = take(BT * C)
+        dbig = take(BT * 4 * C)
+        dattScratch = take(T * T)
+        precondition(cursor - arena.baseAddress! <= total)
+        inputs = .allocate(capacity: BT)
+        inputs.initialize(repeating: 0, count: BT)
+        targets = .allocate(capacity: BT)
+        targets.initialize(repeating: 0, count: BT)
+
+        rng = SplitMix64(seed: seed)
+        initializeParameters()
+    }
+
+    deinit {
+        parameters.deallocate()
+        gradients.deallocate()
+        arena.deallocate()
+        inputs.deallocate()
+        targets.deallocate()
+    }
+
+    /// GPT-2 initialisation, drawn tensor by tensor in layout order from `rng`: matrices and
+    /// embeddings normal(0, 0.02), the two residual projections (attn.c_proj, mlp.c_proj weights)
+    /// scaled by 1/sqrt(2 * layers), biases 0, LayerNorm gains 1.
+    func initializeParameters() {
+        let p = parameters.baseAddress!
+        let residualStd = 0.02 / Float(2 * config.layers).squareRoot()
+        for t in tensors {
+            if t.shape.count >= 2 {
+                let isResidualProjection = t.name.hasSuffix("c_proj.weight")
+                rng.fillNormal(p + t.offset, count: t.count, std: isResidualProjection ? residualStd : 0.02)
+            } else {
+                let isGain = t.name.hasSuffix("ln_1.weight") || t.name.hasSuffix("ln_2.weight") || t.name == "ln_f.weight"
+                (p + t.offset).update(repeating: isGain ? 1 : 0, count: t.count)
+            }
+        }
+    }
+
+    /// The named parameter view, e.g. `tensor("h.0.attn.c_attn.weight")`.
+    public func tensor(_ name: String) -> ParameterTensor? { tensors.first { $0.name == name } }
+
+    public func zeroGradients() {
+        gradients.update(repeating: 0)
+    }
+
+    /// inputs, targets: B*T token ids, row-major (B, T). Returns the mean loss, or .nan without targets.
+    @discardableResult
+    public func forward(inputs tokenInputs: UnsafePointer<Int32>, targets tokenTargets: UnsafePointer<Int32>?) -> Float {
+        let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
+        let NH = config.heads, BT = B * T
+        for i in 0..<BT {
+            precondition(tokenInputs[i] >= 0 && Int(tokenInputs[i]) < V, "input token out of range")
+            inputs[i] = tokenInputs[i]
+        }
+        let p = parameters.baseAddress!
+        Encoder.forward(out: encoded, tokens: inputs, wte: p + layout.wte, wpe: p + layout.wpe, batch: B, time: T, channels: C)
+        var residual = UnsafePointer(encoded)
+        for (l, a) in blocks.enumerated() {
+            let w = layout.blocks[l]
+            LayerNorm.forward(out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: residual, weight: p + w.ln1w,
+                              bias: p + w.ln1b, rows: BT, channels: C)
+            Matmul.forward(out: a.qkv, inp: a.ln1, weight: p + w.qkvw, bias: p + w.qkvb, rows: BT, inChannels: C, outChannels: 3 * C)
+            Attention.forward(out: a.atty, att: a.att, qkv: a.qkv, batch: B, time: T, channels: C, heads: NH)
+            Matmul.forward(out: a.res2, inp: a.atty, weight: p + w.projw, bias: p + w.projb, residual: residual,
+                           rows: BT, inChannels: C, outChannels: C)
+            LayerNorm.forward(out: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.res2, weight: p + w.ln2w,
+                              bias: p + w.ln2b, rows: BT, channels: C)
+            Matmul.forward(out: a.fch, inp: a.ln2, weight: p + w.fcw, bias: p + w.fcb, rows: BT, inChannels: C, outChannels: 4 * C)
+            switch config.activation {
+            case .gelu: GELU.forward(out: a.fchAct, inp: a.fch, count: BT * 4 * C)
+            case .relu: ReLU.forward(out: a.fchAct, inp: a.fch, count: BT * 4 * C)
+            }
+            Matmul.forward(out: a.res3, inp: a.fchAct, weight: p + w.fcprojw, bias: p + w.fcprojb, residual: a.res2,
+                           rows: BT, inChannels: 4 * C, outChannels: C)
+            residual = UnsafePointer(a.res3)
+        }
+        LayerNorm.forward(out: lnf, mean: lnfMean, rstd: lnfRstd, inp: residual, weight: p + layout.lnfw,
+                          bias: p + layout.lnfb, rows: BT, channels: C)
+        // Tied LM head: logits (BT, V) = lnf (BT, C) @ wte^T.
+        sgemm(transB: true, m: BT, n: V, k: C, a: lnf, lda: C, b: p + layout.wte, ldb: C, beta: 0,
+              c: logits.baseAddress!, ldc: V)
+        if debugChecks { nonFinite = findNonFinite() }
+
+        guard let tokenTargets else {
+            haveTargets = false
+            return .nan
+        }
+        for i in 0..<BT {
+            precondition(tokenTargets[i] >= 0 && Int(tokenTargets[i]) < V, "target token out of range")
+            targets[i] = tokenTargets[i]
+        }
+        SoftmaxCrossEntropy.forward(logitsToProbs: logits.baseAddress!, losses: losses.baseAddress!, targets: targets,
+                                    rows: BT, vocab: V)
+        haveTargets = true
+        var sum: Float = 0
+        for i in 0..<BT { sum += losses[i] }
+        return sum / Float(BT)
+    }
+
+    /// Adds the gradient of (mean loss * lossScale) into `gradients`. Needs a forward with targets
+    /// just before (it consumes the probabilities that forward left in `logits`).
+    public func backward(lossScale: Float = 1) {
+        precondition(haveTargets, "backward needs a forward with targets first")
+        haveTargets = false
+        let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
+        let NH = config.heads, BT = B * T
+        let p = parameters.baseAddress!, g = gradients.baseAddress!
+        let dlogits = logits.baseAddress!
+        SoftmaxCrossEntropy.backward(probsToDlogits: dlogits, targets: targets, scale: lossScale / Float(BT), rows: BT, vocab: V)
+        // dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf
+        sgemm(m: BT, n: C, k: V, a: dlogits, lda: V, b: p + layout.wte, ldb: C, beta: 0, c: dsmall, ldc: C)
+        sgemm(transA: true, m: V, n: C, k: BT, a: dlogits, lda: V, b: lnf, ldb: C, beta: 1, c: g + layout.wte, ldc: C)
+        dresidual.update(repeating: 0, count: BT * C)
+        let lastResidual = UnsafePointer(blocks.last?.res3 ?? encoded)
+        LayerNorm.backward(dinp: dresidual, dweight: g + layout.lnfw, dbias: g + layout.lnfb, dout: dsmall, inp: lastResidual,
+                           weight: p + layout.lnfw, mean: lnfMean, rstd: lnfRstd, rows: BT, channels: C)
+
+        // Walking down the blocks, dresidual holds d(res3), then d(res2), then d(block input).
+        for l in stride(from: blocks.count - 1, through: 0, by: -1) {
+            let a = blocks[l], w = layout.blocks[l]
+            let residual = UnsafePointer(l == 0 ? encoded : blocks[l - 1].res3)
+            Matmul.backward(dinp: dbig, dweight: g + w.fcprojw, dbias: g + w.fcprojb, dout: dresidual, inp: a.fchAct,
+                            weight: p + w.fcprojw, rows: BT, inChannels: 4 * C, outChannels: C)
+            switch config.activation {
+            case .gelu: GELU.backward(dinp: dbig, inp: a.fch, dout: dbig, count: BT * 4 * C)
+            case .relu: ReLU.backward(dinp: dbig, inp: a.fch, dout: dbig, count: BT * 4 * C)
+            }
+            Matmul.backward(dinp: dsmall, dweight: g + w.fcw, dbias: g + w.fcb, dout: dbig, inp: a.ln2,
+                            weight: p + w.fcw, rows: BT, inChannels: C, outChannels: 4 * C)
+            LayerNorm.backward(dinp: dresidual, dweight: g + w.ln2w, dbias: g + w.ln2b, dout: dsmall, inp: a.res2,
+                               weight: p + w.ln2w, mean: a.ln2Mean, rstd: a.ln2Rstd, rows: BT, channels: C)
+            Matmul.backward(dinp: dsmall, dweight: g + w.projw, dbias: g + w.projb, dout: dresidual, inp: a.atty,
+                            weight: p + w.projw, rows: BT, inChannels: C, outChannels: C)
+            Attention.backward(dqkv: dbig, scratch: dattScratch, dout: dsmall, qkv: a.qkv, att: a.att,
+                               batch: B, time: T, channels: C, heads: NH)
+            Matmul.backward(dinp: dsmall, dweight: g + w.qkvw, dbias: g + w.qkvb, dout: dbig, inp: a.ln1,
+                            weight: p + w.qkvw, rows: BT, inChannels: C, outChannels: 3 * C)
+            LayerNorm.backward(dinp: dresidual, dweight: g + w.ln1w, dbias: g + w.ln1b, dout: dsmall, inp: residual,
+                               weight: p + w.ln1w, mean: a.ln1Mean, rstd: a.ln1Rstd, rows: BT, channels: C)
+        }
+        Encoder.backward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: dresidual, tokens: inputs, batch: B, time: T, channels: C)
+    }
+
+    /// Scans the forward's activations in order and returns the first NaN/Inf.
+    func findNonFinite() -> NonFiniteActivation? {
+        let B = batchSize, T = sequenceLength, C = config.modelDim, BT = B * T
+        func scan(_ ptr: UnsafePointer<Float>, _ n: Int, _ layer: Int?, _ name: String) -> NonFiniteActivation? {
+            for i in 0..<n where !ptr[i].isFinite { return NonFiniteActivation(layer: layer, activation: name, index: i) }
+            return nil
+        }
+        if let bad = scan(encoded, BT * C, nil, "embedding") { return bad }
+        for (l, a) in blocks.enumerated() {
+            let checks: [(UnsafeMutablePointer<Float>, Int, String)] = [
+                (a.ln1, BT * C, "ln_1"), (a.qkv, BT * 3 * C, "attn.c_attn"),
+                (a.att, B * config.heads * T * T, "attn.softmax"), (a.atty, BT * C, "attn.output"),
+                (a.res2, BT * C, "attn.c_proj+residual"), (a.ln2, BT * C, "ln_2"), (a.fch, BT * 4 * C, "mlp.c_fc"),
+                (a.fchAct, BT * 4 * C, "mlp.activation"), (a.res3, BT * C, "mlp.c_proj+residual"),
+            ]
+            for (ptr, n, name) in checks { if let bad = scan(ptr, n, l, name) { return bad } }
+        }
+        if let bad = scan(lnf, BT * C, nil, "ln_f") { return bad }
+        return scan(logits.baseAddress!, BT * config.vocabSize, nil, "logits")
+    }
+}

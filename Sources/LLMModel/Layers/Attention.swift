@@ -1,0 +1,73 @@
+import Foundation
+
+/// Causal multi-head self-attention on a fused (B, T, 3C) qkv buffer laid out [q | k | v] per
+/// position, head h owning channels h*hs ..< (h+1)*hs of each part (hs = C / heads).
+/// Per (batch, head) it is three GEMMs with strided operands, so nothing is transposed or copied:
+///   att = softmax_causal(q k^T / sqrt(hs))   (T, T), kept for the backward
+///   y   = att v                              written into (B, T, C) at the head's channels
+public enum Attention {
+    /// out (B, T, C), att (B, heads, T, T) with zeros above the diagonal.
+    public static func forward(out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>,
+                               qkv: UnsafePointer<Float>, batch: Int, time T: Int, channels C: Int, heads: Int) {
+        let hs = C / heads
+        let scale = 1 / Float(hs).squareRoot()
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let q = qkv + b * T * 3 * C + h * hs, k = q + C, v = q + 2 * C
+                let a = att + (b * heads + h) * T * T
+                sgemm(transB: true, m: T, n: T, k: hs, alpha: scale, a: q, lda: 3 * C, b: k, ldb: 3 * C,
+                      beta: 0, c: a, ldc: T)
+                for t in 0..<T { causalSoftmaxRow(a + t * T, valid: t + 1, width: T) }
+                sgemm(m: T, n: hs, k: T, a: a, lda: T, b: v, ldb: 3 * C, beta: 0,
+                      c: out + b * T * C + h * hs, ldc: C)
+            }
+        }
+    }
+
+    @inline(__always)
+    static func causalSoftmaxRow(_ row: UnsafeMutablePointer<Float>, valid: Int, width: Int) {
+        var maxv = -Float.infinity
+        for j in 0..<valid { maxv = max(maxv, row[j]) }
+        var sum: Float = 0
+        for j in 0..<valid {
+            let e = Foundation.exp(row[j] - maxv)
+            row[j] = e
+            sum += e
+        }
+        let inv = 1 / sum
+        for j in 0..<valid { row[j] *= inv }
+        for j in valid..<width { row[j] = 0 }
+    }
+
+    /// Given dout (B, T, C), overwrites dqkv (B, T, 3C). `scratch` holds T*T floats (one head's
+    /// d(att) at a time, so the backward needs no (B, heads, T, T) gradient buffer).
+    public static func backward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>, att: UnsafePointer<Float>,
+                                batch: Int, time T: Int, channels C: Int, heads: Int) {
+        let hs = C / heads
+        let scale = 1 / Float(hs).squareRoot()
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let q = qkv + b * T * 3 * C + h * hs, k = q + C, v = q + 2 * C
+                let dq = dqkv + b * T * 3 * C + h * hs, dk = dq + C, dv = dq + 2 * C
+                let a = att + (b * heads + h) * T * T
+                let dy = dout + b * T * C + h * hs
+                // d(att) = dy v^T ; dv = att^T dy
+                sgemm(transB: true, m: T, n: T, k: hs, a: dy, lda: C, b: v, ldb: 3 * C, beta: 0, c: scratch, ldc: T)
+                sgemm(transA: true, m: T, n: hs, k: T, a: a, lda: T, b: dy, ldb: C, beta: 0, c: dv, ldc: 3 * C)
+                // Softmax backward, folding in the 1/sqrt(hs) of the forward:
+                // d(pre)[i, j] = scale * att[i, j] * (d(att)[i, j] - sum_k att[i, k] d(att)[i, k]).
+                for t in 0..<T {
+                    let ar = a + t * T, dr = scratch + t * T
+                    var dot: Float = 0
+                    for j in 0...t { dot += ar[j] * dr[j] }
+                    for j in 0...t { dr[j] = scale * ar[j] * (dr[j] - dot) }
+                    for j in (t + 1)..<T { dr[j] = 0 }
+                }
+                // dq = d(pre) k ; dk = d(pre)^T q
+                sgemm(m: T, n: hs, k: T, a: scratch, lda: T, b: k, ldb: 3 * C, beta: 0, c: dq, ldc: 3 * C)
+                sgemm(transA: true, m: T, n: hs, k: T, a: scratch, lda: T, b: q, ldb: 3 * C, beta: 0, c: dk, ldc: 3 * C)
+            }
+        }
+    }
+}

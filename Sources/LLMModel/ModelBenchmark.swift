@@ -1,0 +1,54 @@
+import Foundation
+
+public struct ModelBenchmarkResult: Sendable {
+    public var msPerStep: Double
+    public var tokensPerSecond: Double
+    public var mfu: Double
+    public var peakRSSMB: Double
+    public var threads: Int
+    /// `tokens_per_s=... ms_per_step=... mfu=... peak_rss_mb=...` for scripts.
+    public var scriptLine: String {
+        String(format: "tokens_per_s=%.1f ms_per_step=%.2f mfu=%.4f peak_rss_mb=%.1f", tokensPerSecond, msPerStep, mfu, peakRSSMB)
+    }
+}
+
+/// Times full training steps (zero grads, forward, backward, clip, AdamW) on random tokens.
+public enum ModelBenchmark {
+    public static func run(config: GPTConfig, batchSize: Int, sequenceLength: Int, warmupSteps: Int = 2,
+                           steps: Int = 10, seed: UInt64 = 1337) -> ModelBenchmarkResult {
+        let model = GPT(config: config, batchSize: batchSize, sequenceLength: sequenceLength, seed: seed)
+        let optimizer = AdamW(parameterCount: model.parameterCount)
+        let n = batchSize * sequenceLength
+        var rng = SplitMix64(seed: seed ^ 0x5EED)
+        let tokens = UnsafeMutablePointer<Int32>.allocate(capacity: n + 1)
+        defer { tokens.deallocate() }
+        for i in 0...n { tokens[i] = Int32(rng.next() % UInt64(config.vocabSize)) }
+        func step() {
+            model.zeroGradients()
+            model.forward(inputs: tokens, targets: tokens + 1)
+            model.backward(lossScale: 1)
+            clipGradients(model.gradients, maxNorm: 1)
+            optimizer.update(model: model, learningRate: 1e-4)
+        }
+        for _ in 0..<warmupSteps { step() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<steps { step() }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let tokensPerSecond = Double(n * steps) / seconds
+        let threads = BLASThreads.current
+        return ModelBenchmarkResult(
+            msPerStep: seconds * 1000 / Double(max(steps, 1)), tokensPerSecond: tokensPerSecond,
+            mfu: modelFLOPsUtilization(config: config, sequenceLength: sequenceLength, tokensPerSecond: tokensPerSecond, threads: threads),
+            peakRSSMB: peakResidentSetMB(), threads: threads)
+    }
+
+    /// VmHWM from /proc/self/status in MB (0 where /proc is unavailable).
+    public static func peakResidentSetMB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0
+            return kb / 1024
+        }
+        return 0
+    }
+}

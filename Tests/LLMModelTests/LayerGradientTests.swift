@@ -1,0 +1,142 @@
+import XCTest
+import LLMModel
+
+/// Finite-difference checks of each layer's backward against its forward, on random inputs and
+/// the objective sum(out * w) for a random w (so dout = w).
+final class LayerGradientTests: XCTestCase {
+    let eps: Float = 1e-3
+    let tolerance = 2e-3
+
+    func testMatmulGradients() {
+        var rng = SplitMix64(seed: 1)
+        let rows = 3, C = 4, OC = 5
+        let inp = TestBuffer(normal: rows * C, rng: &rng), weight = TestBuffer(normal: C * OC, rng: &rng)
+        let bias = TestBuffer(normal: OC, rng: &rng), residual = TestBuffer(normal: rows * OC, rng: &rng)
+        let w = TestBuffer(normal: rows * OC, rng: &rng), out = TestBuffer(rows * OC)
+        for useResidual in [false, true] {
+            func f() -> Double {
+                Matmul.forward(out: out.p, inp: inp.p, weight: weight.p, bias: bias.p, residual: useResidual ? residual.p : nil,
+                               rows: rows, inChannels: C, outChannels: OC)
+                return dot(out, w)
+            }
+            let dinp = TestBuffer(rows * C, fill: 7), dweight = TestBuffer(C * OC), dbias = TestBuffer(OC)
+            Matmul.backward(dinp: dinp.p, dweight: dweight.p, dbias: dbias.p, dout: w.p, inp: inp.p, weight: weight.p,
+                            rows: rows, inChannels: C, outChannels: OC)
+            XCTAssertLessThan(relativeError(dinp.values, numericGradient(inp, eps: eps, f)), tolerance)
+            XCTAssertLessThan(relativeError(dweight.values, numericGradient(weight, eps: eps, f)), tolerance)
+            XCTAssertLessThan(relativeError(dbias.values, numericGradient(bias, eps: eps, f)), tolerance)
+            if useResidual {
+                // The residual passes dout straight through.
+                XCTAssertLessThan(relativeError(w.values, numericGradient(residual, eps: eps, f)), tolerance)
+            }
+        }
+    }
+
+    func testLayerNormGradients() {
+        var rng = SplitMix64(seed: 2)
+        let rows = 3, C = 6
+        let inp = TestBuffer(normal: rows * C, rng: &rng), weight = TestBuffer(normal: C, rng: &rng)
+        let bias = TestBuffer(normal: C, rng: &rng), w = TestBuffer(normal: rows * C, rng: &rng)
+        let out = TestBuffer(rows * C), mean = TestBuffer(rows), rstd = TestBuffer(rows)
+        func f() -> Double {
+            LayerNorm.forward(out: out.p, mean: mean.p, rstd: rstd.p, inp: inp.p, weight: weight.p, bias: bias.p, rows: rows, channels: C)
+            return dot(out, w)
+        }
+        _ = f()
+        let dinp = TestBuffer(rows * C), dweight = TestBuffer(C), dbias = TestBuffer(C)
+        LayerNorm.backward(dinp: dinp.p, dweight: dweight.p, dbias: dbias.p, dout: w.p, inp: inp.p, weight: weight.p,
+                           mean: mean.p, rstd: rstd.p, rows: rows, channels: C)
+        XCTAssertLessThan(relativeError(dinp.values, numericGradient(inp, eps: eps, f)), tolerance)
+        XCTAssertLessThan(relativeError(dweight.values, numericGradient(weight, eps: eps, f)), tolerance)
+        XCTAssertLessThan(relativeError(dbias.values, numericGradient(bias, eps: eps, f)), tolerance)
+    }
+
+    func testAttentionGradients() {
+        var rng = SplitMix64(seed: 3)
+        let B = 2, T = 4, C = 6, NH = 2
+        let qkv = TestBuffer(normal: B * T * 3 * C, rng: &rng), w = TestBuffer(normal: B * T * C, rng: &rng)
+        let out = TestBuffer(B * T * C), att = TestBuffer(B * NH * T * T)
+        func f() -> Double {
+            Attention.forward(out: out.p, att: att.p, qkv: qkv.p, batch: B, time: T, channels: C, heads: NH)
+            return dot(out, w)
+        }
+        _ = f()
+        // Causality: every attention row sums to 1 and puts no weight on the future.
+        for row in 0..<(B * NH * T) {
+            let t = row % T
+            var sum: Float = 0
+            for j in 0..<T { sum += att.p[row * T + j]; if j > t { XCTAssertEqual(att.p[row * T + j], 0) } }
+            XCTAssertEqual(sum, 1, accuracy: 1e-5)
+        }
+        let dqkv = TestBuffer(B * T * 3 * C, fill: 7), scratch = TestBuffer(T * T)
+        Attention.backward(dqkv: dqkv.p, scratch: scratch.p, dout: w.p, qkv: qkv.p, att: att.p, batch: B, time: T, channels: C, heads: NH)
+        XCTAssertLessThan(relativeError(dqkv.values, numericGradient(qkv, eps: eps, f)), tolerance)
+    }
+
+    func testGELUGradients() {
+        var rng = SplitMix64(seed: 4)
+        let n = 40
+        let inp = TestBuffer(normal: n, std: 2, rng: &rng), w = TestBuffer(normal: n, rng: &rng), out = TestBuffer(n)
+        func f() -> Double { GELU.forward(out: out.p, inp: inp.p, count: n); return dot(out, w) }
+        let dinp = TestBuffer(n)
+        GELU.backward(dinp: dinp.p, inp: inp.p, dout: w.p, count: n)
+        XCTAssertLessThan(relativeError(dinp.values, numericGradient(inp, eps: eps, f)), tolerance)
+        // Spot values of the tanh approximation.
+        GELU.forward(out: out.p, inp: inp.p, count: n)
+        for i in 0..<n {
+            let x = Double(inp.p[i])
+            let expected = 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+            XCTAssertEqual(Double(out.p[i]), expected, accuracy: 1e-5)
+        }
+    }
+
+    func testReLUGradients() {
+        var rng = SplitMix64(seed: 5)
+        let n = 40
+        let inp = TestBuffer(normal: n, rng: &rng), w = TestBuffer(normal: n, rng: &rng), out = TestBuffer(n)
+        // Keep inputs away from the kink so central differences do not straddle it.
+        for i in 0..<n where abs(inp.p[i]) < 0.05 { inp.p[i] = 0.5 }
+        func f() -> Double { ReLU.forward(out: out.p, inp: inp.p, count: n); return dot(out, w) }
+        let dinp = TestBuffer(n)
+        ReLU.backward(dinp: dinp.p, inp: inp.p, dout: w.p, count: n)
+        XCTAssertLessThan(relativeError(dinp.values, numericGradient(inp, eps: eps, f)), tolerance)
+    }
+
+    func testEncoderGradients() {
+        var rng = SplitMix64(seed: 6)
+        let B = 2, T = 3, C = 4, V = 5
+        let wte = TestBuffer(normal: V * C, rng: &rng), wpe = TestBuffer(normal: T * C, rng: &rng)
+        let w = TestBuffer(normal: B * T * C, rng: &rng), out = TestBuffer(B * T * C)
+        let tokens: [Int32] = [1, 4, 1, 0, 2, 4]
+        func f() -> Double {
+            Encoder.forward(out: out.p, tokens: tokens, wte: wte.p, wpe: wpe.p, batch: B, time: T, channels: C)
+            return dot(out, w)
+        }
+        let dwte = TestBuffer(V * C), dwpe = TestBuffer(T * C)
+        Encoder.backward(dwte: dwte.p, dwpe: dwpe.p, dout: w.p, tokens: tokens, batch: B, time: T, channels: C)
+        XCTAssertLessThan(relativeError(dwte.values, numericGradient(wte, eps: eps, f)), tolerance)
+        XCTAssertLessThan(relativeError(dwpe.values, numericGradient(wpe, eps: eps, f)), tolerance)
+    }
+
+    func testSoftmaxCrossEntropyGradients() {
+        var rng = SplitMix64(seed: 7)
+        let rows = 3, V = 7
+        let logits = TestBuffer(normal: rows * V, std: 2, rng: &rng), work = TestBuffer(rows * V), losses = TestBuffer(rows)
+        let targets: [Int32] = [0, 6, 3]
+        func f() -> Double {
+            work.copy(from: logits)
+            SoftmaxCrossEntropy.forward(logitsToProbs: work.p, losses: losses.p, targets: targets, rows: rows, vocab: V)
+            return losses.values.reduce(0, +) / Double(rows)
+        }
+        _ = f()
+        // Forward against a direct Double computation.
+        for r in 0..<rows {
+            let row = (0..<V).map { Double(logits.p[r * V + $0]) }
+            let lse = log(row.map { exp($0) }.reduce(0, +))
+            XCTAssertEqual(Double(losses.p[r]), lse - row[Int(targets[r])], accuracy: 1e-5)
+        }
+        SoftmaxCrossEntropy.backward(probsToDlogits: work.p, targets: targets, scale: 1 / Float(rows), rows: rows, vocab: V)
+        let analytic = work.values
+        XCTAssertLessThan(relativeError(analytic, numericGradient(logits, eps: eps, f)), tolerance)
+    }
+}

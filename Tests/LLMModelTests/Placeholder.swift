@@ -1,2 +1,0 @@
-import XCTest
-final class LLMModelTestsPlaceholder: XCTestCase { func testNothing() {} }

@@ -1,0 +1,130 @@
+import Foundation
+import XCTest
+import LLMModel
+
+final class TrainingTests: XCTestCase {
+    func randomTokens(_ n: Int, vocab: Int, seed: UInt64) -> [Int32] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<n).map { _ in Int32(rng.next() % UInt64(vocab)) }
+    }
+
+    func testInitialLossIsLogVocab() {
+        let config = GPTConfig(vocabSize: 256, contextLength: 16, layers: 2, heads: 2, modelDim: 32)
+        let model = GPT(config: config, batchSize: 4, sequenceLength: 16, seed: 1)
+        let tokens = randomTokens(4 * 16 + 1, vocab: 256, seed: 2)
+        let loss = tokens.withUnsafeBufferPointer { model.forward(inputs: $0.baseAddress!, targets: $0.baseAddress! + 1) }
+        XCTAssertEqual(Double(loss), log(256.0), accuracy: 0.01 * log(256.0))
+    }
+
+    func testInitialisationFollowsGPT2() {
+        let config = GPTConfig(vocabSize: 64, contextLength: 16, layers: 4, heads: 2, modelDim: 32)
+        let model = GPT(config: config, batchSize: 1, sequenceLength: 8, seed: 3)
+        func std(_ name: String) -> Double {
+            let t = model.tensor(name)!
+            let xs = model.parameters[t.offset..<(t.offset + t.count)].map(Double.init)
+            let mean = xs.reduce(0, +) / Double(xs.count)
+            return (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count)).squareRoot()
+        }
+        XCTAssertEqual(std("wte"), 0.02, accuracy: 0.002)
+        XCTAssertEqual(std("h.1.mlp.c_fc.weight"), 0.02, accuracy: 0.002)
+        XCTAssertEqual(std("h.2.mlp.c_proj.weight"), 0.02 / 8.0.squareRoot(), accuracy: 0.001)
+        XCTAssertEqual(std("h.3.attn.c_proj.weight"), 0.02 / 8.0.squareRoot(), accuracy: 0.001)
+        for t in model.tensors where t.shape.count == 1 {
+            let expected: Float = t.name.contains("ln_") && t.name.hasSuffix(".weight") ? 1 : 0
+            XCTAssertTrue(model.parameters[t.offset..<(t.offset + t.count)].allSatisfy { $0 == expected }, t.name)
+            XCTAssertFalse(t.decays, t.name)
+        }
+        XCTAssertEqual(model.tensor("h.0.attn.c_attn.weight")?.shape, [32, 96])
+        XCTAssertTrue(model.tensor("wpe")!.decays)
+        XCTAssertEqual(model.tensors.last.map { $0.offset + $0.count }, model.parameterCount)
+        // Same seed, same weights; another seed, other weights.
+        let again = GPT(config: config, batchSize: 2, sequenceLength: 4, seed: 3)
+        XCTAssertTrue(zip(model.parameters, again.parameters).allSatisfy { $0.0.bitPattern == $0.1.bitPattern })
+        let other = GPT(config: config, batchSize: 1, sequenceLength: 8, seed: 4)
+        XCTAssertFalse(zip(model.parameters, other.parameters).allSatisfy { $0.0 == $0.1 })
+    }
+
+    /// Trains `steps` AdamW steps on one fixed batch and returns the losses.
+    func train(config: GPTConfig, seed: UInt64, steps: Int, lr: Float, B: Int = 2, T: Int = 16) -> [Float] {
+        let model = GPT(config: config, batchSize: B, sequenceLength: T, seed: seed)
+        let optimizer = AdamW(parameterCount: model.parameterCount, config: AdamWConfig(weightDecay: 0))
+        let tokens = randomTokens(B * T + 1, vocab: config.vocabSize, seed: 5)
+        return tokens.withUnsafeBufferPointer { buf in
+            (0..<steps).map { _ in
+                model.zeroGradients()
+                let loss = model.forward(inputs: buf.baseAddress!, targets: buf.baseAddress! + 1)
+                model.backward(lossScale: 1)
+                clipGradients(model.gradients, maxNorm: 1)
+                optimizer.update(model: model, learningRate: lr)
+                return loss
+            }
+        }
+    }
+
+    func testOverfitsOneBatch() {
+        let config = GPTConfig(vocabSize: 32, contextLength: 16, layers: 2, heads: 2, modelDim: 32)
+        let losses = train(config: config, seed: 11, steps: 150, lr: 1e-2)
+        XCTAssertLessThan(losses.last!, 0.1, "losses: \(losses.first!) ... \(losses.suffix(3))")
+    }
+
+    func testSameSeedIsBitIdenticalAndSeedsDiffer() {
+        let config = GPTConfig(vocabSize: 32, contextLength: 16, layers: 2, heads: 2, modelDim: 16, activation: .relu)
+        let a = train(config: config, seed: 21, steps: 20, lr: 3e-3)
+        let b = train(config: config, seed: 21, steps: 20, lr: 3e-3)
+        let c = train(config: config, seed: 22, steps: 20, lr: 3e-3)
+        XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern))
+        XCTAssertNotEqual(a.map(\.bitPattern), c.map(\.bitPattern))
+        XCTAssertLessThan(a.last!, a.first!)
+    }
+
+    /// Two micro-batches of one sequence with lossScale 1/2 give the gradient of one batch of two.
+    func testGradientAccumulationMatchesBigBatch() {
+        let config = GPTConfig(vocabSize: 16, contextLength: 8, layers: 1, heads: 2, modelDim: 8)
+        let T = 6
+        let tokens = randomTokens(2 * T + 1, vocab: 16, seed: 9)
+        let inputs = Array(tokens[0..<(2 * T)]), targets = Array(tokens[1...])
+        let big = GPT(config: config, batchSize: 2, sequenceLength: T, seed: 1)
+        let small = GPT(config: config, batchSize: 1, sequenceLength: T, seed: 1)
+        big.zeroGradients()
+        let bigLoss = big.forward(inputs: inputs, targets: targets)
+        big.backward(lossScale: 1)
+        small.zeroGradients()
+        var smallLoss: Float = 0
+        for micro in 0..<2 {
+            smallLoss += small.forward(inputs: Array(inputs[(micro * T)..<((micro + 1) * T)]),
+                                       targets: Array(targets[(micro * T)..<((micro + 1) * T)])) / 2
+            small.backward(lossScale: 0.5)
+        }
+        XCTAssertEqual(bigLoss, smallLoss, accuracy: 1e-5)
+        XCTAssertLessThan(relativeError(big.gradients.map(Double.init), small.gradients.map(Double.init)), 1e-5)
+    }
+
+    func testDebugChecksReportLayer() {
+        let config = GPTConfig(vocabSize: 16, contextLength: 8, layers: 3, heads: 2, modelDim: 8)
+        let model = GPT(config: config, batchSize: 1, sequenceLength: 4, seed: 1)
+        let tokens: [Int32] = [1, 2, 3, 4, 5]
+        model.debugChecks = true
+        model.forward(inputs: tokens, targets: Array(tokens[1...]))
+        XCTAssertNil(model.nonFinite)
+        model.parameters[model.tensor("h.1.mlp.c_fc.bias")!.offset] = .nan
+        model.forward(inputs: tokens, targets: nil)
+        XCTAssertEqual(model.nonFinite?.layer, 1)
+        XCTAssertEqual(model.nonFinite?.activation, "mlp.c_fc")
+    }
+
+    func testLogitsWithoutTargets() {
+        let config = GPTConfig(vocabSize: 16, contextLength: 8, layers: 1, heads: 2, modelDim: 8)
+        let model = GPT(config: config, batchSize: 1, sequenceLength: 4, seed: 1)
+        let tokens: [Int32] = [1, 2, 3, 4, 5]
+        XCTAssertTrue(model.forward(inputs: tokens, targets: nil).isNaN)
+        let logits = Array(model.logits)
+        let loss = model.forward(inputs: tokens, targets: Array(tokens[1...]))
+        // The loss recomputed from the logits of the first pass.
+        var sum = 0.0
+        for r in 0..<4 {
+            let row = logits[(r * 16)..<((r + 1) * 16)].map(Double.init)
+            sum += log(row.map { exp($0) }.reduce(0, +)) - row[Int(tokens[r + 1])]
+        }
+        XCTAssertEqual(Double(loss), sum / 4, accuracy: 1e-5)
+    }
+}
