@@ -15,13 +15,7 @@ extension CheckpointStore {
     /// Finished checkpoints in step order. Leftover `*.tmp-*` / `*.old-*` directories are not
     /// checkpoints and never appear here.
     public func checkpoints() throws -> [Checkpoint] {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        } catch {
-            throw CheckpointError.io(path: directory.path, operation: "list directory", reason: error.localizedDescription)
-        }
-        return names.compactMap { name in
+        try DurableFile.entries(of: directory.path).compactMap { name in
             Checkpoint.step(fromDirectoryName: name).map {
                 Checkpoint(step: $0, directory: directory.appendingPathComponent(name, isDirectory: true))
             }

@@ -54,7 +54,7 @@ public final class CheckpointStore {
         let name = Checkpoint.directoryName(step: step)
         let staging = directory.appendingPathComponent("\(name).tmp-\(getpid())", isDirectory: true)
         do {
-            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
+            try DurableFile.makeDirectory(staging.path)
             try writeFiles(staging)
             try writeState(state, into: staging)
             try writeManifest(step: step, validationLoss: validationLoss, in: staging)
@@ -93,16 +93,14 @@ public final class CheckpointStore {
     /// fsyncs the directory, so a manifest only ever describes files that are on disk.
     private func writeManifest(step: Int, validationLoss: Double?, in staging: URL) throws {
         var entries: [CheckpointManifest.Entry] = []
-        let names = try FileManager.default.contentsOfDirectory(atPath: staging.path).sorted()
-        for name in names {
+        for name in try DurableFile.entries(of: staging.path) {
             if name == CheckpointManifest.fileName { throw CheckpointError.reservedFileName(name: name) }
             let url = staging.appendingPathComponent(name)
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
                 throw CheckpointError.unexpectedSubdirectory(directory: staging.path, name: name)
             }
-            try DurableFile.sync(path: url.path)
-            let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
+            let size = try DurableFile.syncAndMeasure(path: url.path)
             entries.append(.init(name: name, bytes: size, sha256: try SHA256.hash(fileAt: url)))
         }
         // JSON has no NaN; a diverged run still gets its checkpoint, just without a loss.
@@ -114,7 +112,8 @@ public final class CheckpointStore {
 
     /// Renames the staged directory into place. A re-save of an existing step moves the old
     /// directory aside first (rename cannot replace a non-empty directory) and deletes it only
-    /// after the new one is in place.
+    /// after the new one is in place. A crash between the two renames leaves no directory for
+    /// this step; `latestValid(allowFallback: true)` then resumes from the one before.
     private func publish(_ staging: URL, as checkpoint: Checkpoint) throws {
         let target = checkpoint.directory.path
         var displaced: String?

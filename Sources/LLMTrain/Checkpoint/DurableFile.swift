@@ -65,6 +65,27 @@ enum DurableFile {
         try sync(fd, path: path)
     }
 
+    /// fsyncs a file and returns its size, from the same descriptor so both describe one file.
+    static func syncAndMeasure(path: String) throws -> Int {
+        let fd = try openFile(path, flags: O_RDONLY)
+        defer { close(fd) }
+        try sync(fd, path: path)
+        return try size(fd, path: path)
+    }
+
+    static func makeDirectory(_ path: String) throws {
+        guard mkdir(path, 0o755) == 0 else { throw CheckpointError.posix(path: path, operation: "mkdir") }
+    }
+
+    /// Names in a directory, sorted, without "." and "..".
+    static func entries(of path: String) throws -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+        } catch {
+            throw CheckpointError.io(path: path, operation: "list directory", reason: error.localizedDescription)
+        }
+    }
+
     static func move(_ from: String, to: String) throws {
         guard rename(from, to) == 0 else {
             throw CheckpointError.posix(path: "\(from) -> \(to)", operation: "rename")
