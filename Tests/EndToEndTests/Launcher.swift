@@ -30,20 +30,23 @@ enum Launcher {
     ]
 
     /// `mpirun -n ranks BINARY ARGS...`
-    static func mpirun(_ ranks: Int, _ name: String, _ arguments: [String], timeout: Double = 300) throws -> Result {
+    static func mpirun(_ ranks: Int, _ name: String, _ arguments: [String], timeout: Double = 300,
+                       directory: URL? = nil) throws -> Result {
         try run(URL(fileURLWithPath: "/usr/bin/mpirun"), ["-n", "\(ranks)", try binary(name).path] + arguments,
-                environment: mpiEnvironment, timeout: timeout)
+                environment: mpiEnvironment, timeout: timeout, directory: directory)
     }
 
-    static func run(_ name: String, _ arguments: [String], timeout: Double = 300,
-                    stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
+    static func run(_ name: String, _ arguments: [String], timeout: Double = 300, stdin: String? = nil,
+                    environment: [String: String] = [:], directory: URL? = nil) throws -> Result {
         try run(try binary(name), arguments, environment: mpiEnvironment.merging(environment) { $1 },
-                timeout: timeout, stdin: stdin)
+                timeout: timeout, stdin: stdin, directory: directory)
     }
 
     static func run(_ executable: URL, _ arguments: [String], environment: [String: String],
-                    timeout: Double, stdin: String? = nil) throws -> Result {
+                    timeout: Double, stdin: String? = nil, directory: URL? = nil,
+                    started: ((Process) -> Void)? = nil) throws -> Result {
         let process = Process()
+        if let directory { process.currentDirectoryURL = directory }
         process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -60,6 +63,7 @@ enum Launcher {
             }
         }
         try process.run()
+        started?(process)
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(timeout)

@@ -9,7 +9,9 @@ public final class RunLog {
 
     public init(runDirectory: URL, enabled: Bool) throws {
         self.enabled = enabled
-        interactive = isatty(STDOUT_FILENO) != 0
+        // Under mpirun the ranks' stdout is a pseudo-terminal even when mpirun's own output goes
+        // to a file, so in-place rewriting is kept for single-process runs on a real terminal.
+        interactive = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] == nil
         guard enabled else { handle = nil; return }
         let url = runDirectory.appendingPathComponent("metrics.jsonl")
         if !FileManager.default.fileExists(atPath: url.path) {

@@ -45,6 +45,8 @@ public final class Trainer {
     let log: RunLog
     let store: CheckpointStore?
     var state: TrainingState
+    /// Time spent in the per-step all-reduces since the last log line.
+    var communicationSeconds = 0.0
     /// One micro-batch of inputs and targets, allocated once.
     let inputs, targets: UnsafeMutableBufferPointer<Int32>
 
@@ -140,10 +142,12 @@ public final class Trainer {
                 let eta = Double(config.train.steps - state.step) * elapsed / Double(windowSteps)
                 log.record(["step": Double(state.step), "train_loss": Double(loss), "lr": Double(lr),
                             "grad_norm": Double(norm), "tokens_per_s": tokensPerSecond, "mfu": mfu,
-                            "tokens": Double(state.tokensSeen), "elapsed_s": state.elapsedSeconds], event: "train")
+                            "tokens": Double(state.tokensSeen), "elapsed_s": state.elapsedSeconds,
+                            "allreduce_share": communicationSeconds / elapsed], event: "train")
                 log.progress("step \(state.step)/\(config.train.steps) | loss \(format(Double(loss), 4)) | lr \(String(format: "%.2e", lr)) | norm \(format(Double(norm), 3)) | \(Int(tokensPerSecond)) tok/s | MFU \(format(mfu * 100, 1))% | ETA \(formatDuration(eta))")
                 windowStart = monotonicSeconds()
                 windowSteps = 0
+                communicationSeconds = 0
             }
             if config.train.driftCheckEvery > 0 && state.step % config.train.driftCheckEvery == 0 {
                 try checkReplicasAgree()
@@ -185,9 +189,11 @@ public final class Trainer {
             model.backward(lossScale: 1 / Float(plan.accumulationSteps))
             lossSum += Double(loss)
         }
+        let communicationStart = monotonicSeconds()
         try comm.allReduceAverage(model.gradients)
         // Loss and the stop flag ride in one tiny all-reduce, so all ranks agree on both.
         let reduced = try comm.allReduce([lossSum / Double(plan.accumulationSteps), StopSignal.isRequested ? 1 : 0], .sum)
+        communicationSeconds += monotonicSeconds() - communicationStart
         return (Float(reduced[0] / Double(comm.worldSize)), reduced[1] > 0)
     }
 

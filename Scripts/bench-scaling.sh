@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Data-parallel scaling: tokens/s of a config at n=1 (1 BLAS thread) and n=2 ranks (1 thread
+# each), measured back to back in one run, with the share of step time spent in all-reduce.
+#   Scripts/bench-scaling.sh [CONFIG] [STEPS]     (default Configs/bench-i.yaml, 40 steps)
+# Prints one line per world size and a final `scaling_efficiency=...` line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source Scripts/mpi-env.sh
+config=${1:-Configs/bench-i.yaml}
+steps=${2:-40}
+bin=.build/release/swift-llm-train
+[ -x "$bin" ] || Scripts/bootstrap.sh >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Prepare the data once (tokenizer + token files) so both runs time training only.
+"$bin" train --config "$config" --steps 1 --run-dir "$work/prep" --set eval.sequences=8 >/dev/null
+common=(--config "$config" --steps "$steps" --set data.dataset="$work/prep/data" --set train.log_every=5
+        --set eval.every=0 --set eval.sequences=8 --set checkpoint.every=0 --set train.threads=1)
+
+summarise() {  # median tokens/s and all-reduce share over the logged windows after the first
+    python3 - "$1" <<'PY'
+import json, sys, statistics
+rows = [json.loads(l) for l in open(sys.argv[1]) if '"train"' in l][1:]
+print(f"{statistics.median(r['tokens_per_s'] for r in rows):.1f} {statistics.median(r['allreduce_share'] for r in rows):.4f}")
+PY
+}
+"$bin" train "${common[@]}" --run-dir "$work/n1" >/dev/null
+mpirun -n 2 "$bin" train "${common[@]}" --run-dir "$work/n2" >/dev/null
+read -r tps1 share1 < <(summarise "$work/n1/metrics.jsonl")
+read -r tps2 share2 < <(summarise "$work/n2/metrics.jsonl")
+echo "config=$config ranks=1 tokens_per_s=$tps1 allreduce_share=$share1"
+echo "config=$config ranks=2 tokens_per_s=$tps2 allreduce_share=$share2"
+python3 -c "print(f'speedup={$tps2/$tps1:.3f} scaling_efficiency={$tps2/(2*$tps1):.3f}')"

@@ -1,0 +1,129 @@
+import Foundation
+import XCTest
+
+/// Real training runs of the release binary, alone and under mpirun, compared through what they
+/// leave in their run directories (metrics.jsonl, checkpoints).
+final class DistributedTrainingTests: XCTestCase {
+    /// The embedded corpus, prepared once (tokenizer + token files) and shared by the runs below.
+    static var sharedDataset: String?
+
+    private func dataset() throws -> [String] {
+        if let dataset = Self.sharedDataset { return ["--set", "data.dataset=\(dataset)"] }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llm-e2e-dataset-\(getpid())")
+        let result = try Launcher.run("swift-llm-train", quickRun + ["--steps", "1", "--run-dir", dir.path], directory: repositoryRoot)
+        XCTAssertEqual(result.status, 0, result.output)
+        Self.sharedDataset = dir.appendingPathComponent("data").path
+        return ["--set", "data.dataset=\(Self.sharedDataset!)"]
+    }
+
+    private func train(_ ranks: Int, _ run: TrainingRun, _ extra: [String], expectSuccess: Bool = true,
+                       file: StaticString = #filePath, line: UInt = #line) throws -> Launcher.Result {
+        let arguments = ["train"] + quickRun + (try dataset()) + ["--run-dir", run.path] + extra
+        let result = ranks == 0
+            ? try Launcher.run("swift-llm-train", arguments, directory: repositoryRoot)
+            : try Launcher.mpirun(ranks, "swift-llm-train", arguments, directory: repositoryRoot)
+        if expectSuccess { XCTAssertEqual(result.status, 0, result.output, file: file, line: line) }
+        return result
+    }
+
+    private func assertClose(_ a: [(step: Int, loss: Double)], _ b: [(step: Int, loss: Double)], tolerance: Double,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.map(\.step), b.map(\.step), file: file, line: line)
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(x.loss, y.loss, accuracy: tolerance * max(1, abs(x.loss)), "step \(x.step)", file: file, line: line)
+        }
+    }
+
+    /// The config fixes the global batch, so 1, 2 and 8 ranks solve the same problem: only the
+    /// order of floating-point sums differs.
+    func testOneTwoAndEightRanksAgree() throws {
+        let single = try TrainingRun(self, "n1"), two = try TrainingRun(self, "n2"), eight = try TrainingRun(self, "n8")
+        _ = try train(0, single, ["--steps", "20"])
+        _ = try train(2, two, ["--steps", "20"])
+        _ = try train(8, eight, ["--steps", "20"])
+        let reference = try single.trainLosses()
+        XCTAssertEqual(reference.count, 20)
+        XCTAssertLessThan(reference.last!.loss, reference.first!.loss, "the loss must fall")
+        assertClose(try two.trainLosses(), reference, tolerance: 1e-4)
+        assertClose(try eight.trainLosses(), reference, tolerance: 1e-4)
+    }
+
+    /// 20 steps straight versus 10, stop, resume, 10 more: identical losses and identical final
+    /// weights and AdamW moments, bit for bit.
+    func testResumeAtSameWorldSizeIsBitIdentical() throws {
+        let straight = try TrainingRun(self, "straight"), split = try TrainingRun(self, "split")
+        _ = try train(2, straight, ["--steps", "20"])
+        _ = try train(2, split, ["--steps", "20", "--until-step", "10"])
+        XCTAssertEqual(try split.trainLosses().count, 10)
+        XCTAssertTrue(try split.latestCheckpoint().lastPathComponent.hasSuffix("10"))
+        let resumed = try train(2, split, ["--steps", "20", "--resume"])
+        XCTAssertTrue(resumed.output.contains("resumed from"), resumed.output)
+        let a = try straight.trainLosses(), b = try split.trainLosses()
+        XCTAssertEqual(a.map(\.step), b.map(\.step))
+        XCTAssertEqual(a.map(\.loss), b.map(\.loss), "resumed losses must equal the uninterrupted run's exactly")
+        let final = (try straight.checksums(try straight.latestCheckpoint()), try split.checksums(try split.latestCheckpoint()))
+        XCTAssertEqual(final.0["model.safetensors"], final.1["model.safetensors"])
+        XCTAssertEqual(final.0["optimizer.safetensors"], final.1["optimizer.safetensors"])
+    }
+
+    /// Saved by 8 ranks, resumed by 2 (and by 1): same global data order and batch, so the losses
+    /// follow the uninterrupted 2-rank run to fp tolerance.
+    func testResumeAtDifferentWorldSizeContinuesTheSameRun() throws {
+        let straight = try TrainingRun(self, "straight2"), eight = try TrainingRun(self, "from8")
+        _ = try train(2, straight, ["--steps", "16"])
+        _ = try train(8, eight, ["--steps", "16", "--until-step", "8"])
+        let resumed = try train(2, eight, ["--steps", "16", "--resume"])
+        XCTAssertTrue(resumed.output.contains("saved with 8 ranks, now 2"), resumed.output)
+        assertClose(try eight.trainLosses(), try straight.trainLosses(), tolerance: 1e-4)
+    }
+
+    /// SIGTERM to mpirun reaches every rank: all stop after the same step, the coordinator
+    /// saves, and a --resume run finishes the budget.
+    func testSigtermStopsAllRanksWithACheckpoint() throws {
+        let run = try TrainingRun(self, "sigterm")
+        let arguments = ["-n", "2", try Launcher.binary("swift-llm-train").path, "train"] + quickRun + (try dataset())
+            + ["--run-dir", run.path, "--steps", "100000", "--set", "train.log_every=1"]
+        let metrics = run.directory.appendingPathComponent("metrics.jsonl")
+        let result = try Launcher.run(URL(fileURLWithPath: "/usr/bin/mpirun"), arguments, environment: Launcher.mpiEnvironment,
+                                      timeout: 120, directory: repositoryRoot) { process in
+            // Let it train a few steps, then ask it to stop.
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, ((try? String(contentsOf: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 5 {
+                usleep(50_000)
+            }
+            kill(process.processIdentifier, SIGTERM)
+        }
+        // mpirun itself exits non-zero once signalled; the ranks must still stop cleanly.
+        XCTAssertTrue(result.output.contains("stopped after step"), result.output)
+        XCTAssertFalse(result.output.contains("MPI_ABORT"), result.output)
+        let stopStep = try run.trainLosses().last!.step
+        XCTAssertTrue(try run.latestCheckpoint().lastPathComponent.hasSuffix(String(format: "%06d", stopStep)))
+        _ = try train(2, run, ["--steps", "\(stopStep + 3)", "--resume"])
+        XCTAssertEqual(try run.trainLosses().last!.step, stopStep + 3)
+    }
+
+    /// kill -9 of one rank mid-run ends the job; relaunching with --resume continues from the
+    /// last checkpoint and finishes.
+    func testKillOneRankThenResumeFinishes() throws {
+        let run = try TrainingRun(self, "kill9")
+        let arguments = ["-n", "2", try Launcher.binary("swift-llm-train").path, "train"] + quickRun + (try dataset())
+            + ["--run-dir", run.path, "--steps", "100000", "--set", "checkpoint.every=3"]
+        let latest = run.checkpoints.appendingPathComponent("latest")
+        let result = try Launcher.run(URL(fileURLWithPath: "/usr/bin/mpirun"), arguments, environment: Launcher.mpiEnvironment,
+                                      timeout: 120, directory: repositoryRoot) { process in
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, !FileManager.default.fileExists(atPath: latest.path) { usleep(50_000) }
+            usleep(300_000)
+            // The ranks are mpirun's children; kill one of them outright.
+            let children = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children", encoding: .utf8)) ?? ""
+            if let victim = children.split(separator: " ").compactMap({ Int32($0) }).last { kill(victim, SIGKILL) }
+        }
+        XCTAssertNotEqual(result.status, 0, "killing a rank must fail the job: \(result.output)")
+        let checkpoint = try run.latestCheckpoint()
+        let savedStep = Int(checkpoint.lastPathComponent.dropFirst("step-".count))!
+        XCTAssertGreaterThanOrEqual(savedStep, 3)
+        let resumed = try train(2, run, ["--steps", "\(savedStep + 4)", "--resume"])
+        XCTAssertTrue(resumed.output.contains("resumed from \(checkpoint.path)") || resumed.output.contains("at step \(savedStep)"), resumed.output)
+        XCTAssertEqual(try run.trainLosses().last!.step, savedStep + 4)
+    }
+}
