@@ -54,4 +54,36 @@ final class TrainingFailureTests: XCTestCase {
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.stderr.contains("unknown field 'optimizer.lr'"), result.output)
     }
+
+    func testResumeRefusesADifferentTokenizer() throws {
+        let run = try TrainingRun(self, "tokenizer")
+        XCTAssertEqual(try train(run, ["--steps", "2"]).status, 0)
+        // Same vocabulary and ids, but not the same file: the checkpoint's tokens came from another.
+        let other = run.directory.appendingPathComponent("other-tokenizer.json")
+        var text = try String(contentsOf: run.directory.appendingPathComponent("data/tokenizer.json"), encoding: .utf8)
+        text += "\n"
+        try text.write(to: other, atomically: true, encoding: .utf8)
+        let result = try train(run, ["--steps", "4", "--resume", "--set", "data.tokenizer=\(other.path)"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("tokenizer sha256"), result.output)
+    }
+
+    /// A failure on the coordinator alone (it owns the checkpoints) must end every rank, with the
+    /// rank and the cause in the message, not leave the others waiting forever.
+    func testAFailureOnOneRankEndsAllRanksWithTheCause() throws {
+        let run = try TrainingRun(self, "onerank")
+        XCTAssertEqual(try train(run, ["--steps", "2"]).status, 0)
+        let result = try Launcher.mpirun(2, "swift-llm-train", ["train"] + quickRun + ["--run-dir", run.path, "--steps", "4"],
+                                         timeout: 60, directory: repositoryRoot)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.output.contains("rank 0 of 2"), result.output)
+        XCTAssertTrue(result.output.contains("already holds checkpoints"), result.output)
+    }
+
+    func testDebugModeChecksLayersAndLogsEveryMicroBatch() throws {
+        let run = try TrainingRun(self, "debug")
+        let result = try train(run, ["--steps", "2", "--debug"])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.stderr.contains("[debug] rank 0 step 2 micro 7: samples 30..<32"), result.output)
+    }
 }

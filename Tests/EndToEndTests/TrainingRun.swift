@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
 
-/// A scratch run directory and readers for what a training run leaves in it.
-struct TrainingRun {
+/// A scratch run directory, removed after the test.
+struct TrainingRun: RunDirectoryReading {
     let directory: URL
 
     init(_ testCase: XCTestCase, _ name: String) throws {
@@ -13,7 +13,19 @@ struct TrainingRun {
     }
 
     var path: String { directory.path }
+}
 
+/// Any run directory, e.g. one a run created below a scratch directory.
+struct TrainingRunReader: RunDirectoryReading {
+    let directory: URL
+}
+
+/// Readers for what a training run leaves in its directory.
+protocol RunDirectoryReading {
+    var directory: URL { get }
+}
+
+extension RunDirectoryReading {
     /// (step, train_loss) of every logged training step, in file order.
     func trainLosses() throws -> [(step: Int, loss: Double)] {
         try records(event: "train").map { (Int($0["step"] as! Double), $0["train_loss"] as! Double) }

@@ -82,6 +82,9 @@ public final class Trainer {
         if let resume = options.resume {
             try restore(resume)
         } else {
+            if let store, let existing = try store.latest() {
+                throw TrainingError("\(options.runDirectory.path) already holds checkpoints (latest: \(existing.name)); pass --resume to continue that run, or choose a new --run-dir")
+            }
             // Every rank initialised from the same seed; broadcasting rank 0's weights makes the
             // replicas identical by construction, not by trust in bitwise-identical init.
             try comm.broadcast(UnsafeMutableRawBufferPointer(model.parameters), root: 0)
@@ -99,7 +102,10 @@ public final class Trainer {
         StopSignal.install()
         let T = config.train.sequenceLength
         let tokensPerStep = Double(config.train.globalBatch * T)
-        if state.step == 0 { log.note(describeStart()) }
+        log.note(describeStart())
+        if state.step >= config.train.steps {
+            log.note("nothing to do: the run is at step \(state.step) of train.steps=\(config.train.steps); raise --steps to train further")
+        }
         var windowStart = monotonicSeconds(), windowSteps = 0
         let runStart = monotonicSeconds() - state.elapsedSeconds
 
@@ -188,6 +194,9 @@ public final class Trainer {
             }
             model.backward(lossScale: 1 / Float(plan.accumulationSteps))
             lossSum += Double(loss)
+            if options.debug {
+                FileHandle.standardError.write(Data("[debug] rank \(comm.rank) step \(step + 1) micro \(micro): samples \(first)..<\(first + B) loss \(loss)\n".utf8))
+            }
         }
         let communicationStart = monotonicSeconds()
         try comm.allReduceAverage(model.gradients)

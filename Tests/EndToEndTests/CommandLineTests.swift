@@ -1,0 +1,37 @@
+import Foundation
+import XCTest
+
+/// The binary as a new user meets it: help text, and training with no arguments at all.
+final class CommandLineTests: XCTestCase {
+    func testHelpListsEveryCommandAndOption() throws {
+        let top = try Launcher.run("swift-llm-train", ["--help"])
+        XCTAssertEqual(top.status, 0, top.output)
+        for command in ["train", "bench", "tokenizer", "prepare"] {
+            XCTAssertTrue(top.stdout.contains(command), "--help lacks \(command): \(top.stdout)")
+        }
+        let train = try Launcher.run("swift-llm-train", ["train", "--help"])
+        for option in ["--config", "--set", "--steps", "--run-dir", "--resume", "--allow-fallback", "--debug", "--until-step"] {
+            XCTAssertTrue(train.stdout.contains(option), "train --help lacks \(option): \(train.stdout)")
+        }
+        XCTAssertFalse(train.stdout.contains("--resume-latest"), "the internal flag stays hidden")
+    }
+
+    /// `swift-llm-train` alone trains the default model on the embedded corpus into runs/default;
+    /// run again, it refuses to overwrite that run and says how to continue it.
+    func testNoArgumentsTrainsTheDefaultModel() throws {
+        let workdir = try TrainingRun(self, "default")
+        let first = try Launcher.run("swift-llm-train", [], directory: workdir.directory)
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertTrue(first.stdout.contains("preparing the embedded corpus"), first.output)
+        let run = TrainingRunReader(directory: workdir.directory.appendingPathComponent("runs/default"))
+        let losses = try run.trainLosses()
+        XCTAssertEqual(losses.last?.step, 200)
+        XCTAssertLessThan(losses.last!.loss, losses.first!.loss - 1, "200 steps must lower the loss clearly")
+        XCTAssertFalse(try run.records(event: "eval").isEmpty)
+
+        let again = try Launcher.run("swift-llm-train", [], directory: workdir.directory)
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("already holds checkpoints"), again.output)
+        XCTAssertTrue(again.stderr.contains("--resume"), again.output)
+    }
+}
