@@ -1,0 +1,95 @@
+// NOTE from the lead engineer: written in your worktree to unblock the trainer, which already
+// calls exactly this API (TokenFile(url:), .count, .vocabSize, subscript, TokenFile.write(...)).
+// You own this file now: keep the API, extend or restyle it as you see fit (prepare, manifest).
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A binary token file, memory-mapped for reading.
+///
+/// Layout (little-endian): 8-byte magic `LLMTOKS\0`, UInt32 version (1), UInt32 vocabulary size,
+/// UInt32 token width in bytes (2 or 4), UInt32 reserved (0), UInt64 token count; then the
+/// tokens. 32 header bytes keep the token array aligned for in-place reads.
+public final class TokenFile: @unchecked Sendable {
+    static let magic: [UInt8] = Array("LLMTOKS\0".utf8)
+    static let version: UInt32 = 1
+    static let headerSize = 32
+
+    public let url: URL
+    public let count: Int
+    public let vocabSize: Int
+    public let tokenWidth: Int
+    private let mapping: UnsafeMutableRawPointer
+    private let mappedBytes: Int
+    private let tokens: UnsafeRawPointer
+
+    public init(url: URL) throws {
+        self.url = url
+        let path = url.path
+        let fd = Glibc.open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw errno == ENOENT ? DataError.fileNotFound(path: path)
+                : DataError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw DataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        let size = Int(info.st_size)
+        guard size >= Self.headerSize else {
+            throw DataError.badTokenFile(path: path, reason: "\(size) bytes is shorter than the \(Self.headerSize)-byte header (truncated?)")
+        }
+        guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
+            throw DataError.unreadable(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+        }
+        func fail(_ reason: String) -> DataError {
+            munmap(map, size)
+            return DataError.badTokenFile(path: path, reason: reason)
+        }
+        let header = UnsafeRawBufferPointer(start: map, count: Self.headerSize)
+        guard Array(header[0..<8]) == Self.magic else { throw fail("wrong magic bytes (not made by `swift-llm-train prepare`)") }
+        let version = UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        guard version == Self.version else { throw fail("format version \(version), this build reads version \(Self.version)") }
+        let vocab = Int(UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+        let width = Int(UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+        guard width == 2 || width == 4 else { throw fail("token width \(width) bytes; expected 2 or 4") }
+        guard vocab > 0, width == 4 || vocab <= 65_536 else { throw fail("vocabulary size \(vocab) does not fit token width \(width)") }
+        let count = Int(UInt64(littleEndian: header.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+        guard size == Self.headerSize + count * width else {
+            throw fail("header promises \(count) tokens (\(Self.headerSize + count * width) bytes) but the file has \(size) bytes (truncated?)")
+        }
+        self.count = count
+        vocabSize = vocab
+        tokenWidth = width
+        mapping = map
+        mappedBytes = size
+        tokens = UnsafeRawPointer(map + Self.headerSize)
+    }
+
+    deinit { munmap(mapping, mappedBytes) }
+
+    @inline(__always)
+    public subscript(i: Int) -> Int32 {
+        tokenWidth == 2 ? Int32(UInt16(littleEndian: tokens.load(fromByteOffset: 2 * i, as: UInt16.self)))
+            : Int32(littleEndian: tokens.load(fromByteOffset: 4 * i, as: Int32.self))
+    }
+
+    /// Writes `tokens` with the narrowest width that holds `vocabSize` ids.
+    public static func write(_ tokens: [Int32], vocabSize: Int, to url: URL) throws {
+        let width = vocabSize <= 65_536 ? 2 : 4
+        var data = Data(capacity: headerSize + tokens.count * width)
+        data.append(contentsOf: magic)
+        for field in [version, UInt32(vocabSize), UInt32(width), 0] {
+            withUnsafeBytes(of: field.littleEndian) { data.append(contentsOf: $0) }
+        }
+        withUnsafeBytes(of: UInt64(tokens.count).littleEndian) { data.append(contentsOf: $0) }
+        if width == 2 {
+            for t in tokens { withUnsafeBytes(of: UInt16(truncatingIfNeeded: t).littleEndian) { data.append(contentsOf: $0) } }
+        } else {
+            for t in tokens { withUnsafeBytes(of: t.littleEndian) { data.append(contentsOf: $0) } }
+        }
+        do { try data.write(to: url, options: .atomic) } catch {
+            throw DataError.unreadable(path: url.path, reason: "cannot write: \(error.localizedDescription)")
+        }
+    }
+}
