@@ -7,7 +7,7 @@ struct TokenizerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenizer",
         abstract: "Train, apply and benchmark the byte-level BPE tokenizer (Hugging Face tokenizer.json format).",
-        subcommands: [Train.self, Encode.self, Decode.self, Bench.self])
+        subcommands: [Train.self, Encode.self, Decode.self, Normalize.self, Bench.self])
 
     struct CorpusOptions: ParsableArguments {
         @Argument(help: "Corpus files: plain text (one post a line), JSONL, TSV or CSV. None: the shipped corpora.")
@@ -67,6 +67,17 @@ struct TokenizerCommand: ParsableCommand {
         func run() throws {
             let bpe = try BPETokenizer.load(from: URL(fileURLWithPath: tokenizer))
             try TokenizerTool.decodeLines(tokenizer: bpe, readLine: { readLine() }, write: { print($0) })
+        }
+    }
+
+    struct Normalize: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Read one post a line from stdin; write it normalised (what encode sees).")
+        @Option(help: "Normaliser config JSON; default: the post defaults.")
+        var normalizerConfig: String?
+
+        func run() throws {
+            let normalizer = try TokenizerTool.normalizer(configPath: normalizerConfig)
+            while let line = readLine() { print(normalizer.normalize(line)) }
         }
     }
 

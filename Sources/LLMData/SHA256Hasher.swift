@@ -1,6 +1,6 @@
 /// SHA-256 (FIPS 180-4), written here because the package may not depend on CryptoKit or other
 /// packages on Linux. Used for the checksums in the dataset manifest.
-public struct SHA256 {
+public struct SHA256Hasher {
     private var state: [UInt32] = [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
     ]
@@ -47,7 +47,7 @@ public struct SHA256 {
     }
 
     public static func hash<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
-        var h = SHA256()
+        var h = SHA256Hasher()
         h.update(bytes)
         return h.finalize()
     }
@@ -73,7 +73,7 @@ public struct SHA256 {
         for i in 0..<64 {
             let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let ch = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
+            let t1 = h &+ s1 &+ ch &+ SHA256Hasher.k[i] &+ w[i]
             let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
             let maj = (a & b) ^ (a & c) ^ (b & c)
             let t2 = s0 &+ maj
