@@ -115,8 +115,9 @@ private enum Patterns {
     /// and Chinese text runs on without spaces, so a Han handle would swallow the sentence.
     static let user = regex(#"(?<![\w@])@[A-Za-z0-9_]{1,30}"#)
     /// With separators (+1 555-123-4567, (020) 1234 5678) or a bare Chinese mobile number; a bare
-    /// 8-digit run is more often a date or an order number than a phone number.
-    static let phone = regex(#"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{4}(?!\w)|(?<![\w+])1[3-9]\d{9}(?!\w)"#)
+    /// 8-digit run is more often a date or an order number than a phone number. The boundaries are
+    /// ASCII so a number directly after Chinese text (手机13812345678) is still found.
+    static let phone = regex(#"(?<![A-Za-z0-9+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{4}(?![A-Za-z0-9])|(?<![A-Za-z0-9+])1[3-9]\d{9}(?![A-Za-z0-9])"#)
     static let hashtag = regex(#"(?<![\w&#])#([\p{L}\p{N}_]+)"#)
 
     static func regex(_ pattern: String) -> NSRegularExpression {
