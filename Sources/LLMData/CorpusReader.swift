@@ -66,12 +66,13 @@ public enum CorpusReader {
         try read(url: url, fields: CorpusFields(format: .jsonl, textField: "text", labelField: "label"))
     }
 
-    /// Non-empty lines with their 1-based numbers; CRLF and LF both end a line.
+    /// Non-empty lines with their 1-based numbers; CRLF and LF both end a line. Split on bytes:
+    /// as Characters "\r\n" is one grapheme and would not match "\n".
     private static func lines(_ text: String) -> [(number: Int, text: String)] {
         var out: [(Int, String)] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
-            if !trimmed.isEmpty { out.append((i + 1, String(trimmed))) }
+        for (i, line) in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.last == 0x0D ? line.dropLast() : line
+            if !trimmed.isEmpty { out.append((i + 1, String(decoding: trimmed, as: UTF8.self))) }
         }
         return out
     }
