@@ -22,9 +22,8 @@ public final class BPETokenizer: @unchecked Sendable {
     let mergeTable: MergeTable
     private let specialList: [(bytes: [UInt8], id: Int32)]
     private let specialFirstBytes: Set<UInt8>
-    private var cache: [ArraySlice<UInt8>: [Int32]] = [:]
+    private var cache = WordCache()
     private let cacheLock = NSLock()
-    private static let cacheLimit = 200_000
 
     /// `tokenBytes` must contain every single byte as a token; merges must produce tokens in it.
     public init(tokenBytes: [[UInt8]], merges: [(Int32, Int32)], specialTokens: [String: Int32]) throws {
@@ -72,7 +71,7 @@ public final class BPETokenizer: @unchecked Sendable {
             var i = 0
             while i < buf.count {
                 if specialFirstBytes.contains(buf[i]), let special = specialMatch(buf, at: i) {
-                    encodeOrdinary(bytes, buf, segmentStart..<i, into: &out)
+                    encodeOrdinary(buf, segmentStart..<i, into: &out)
                     out.append(special.id)
                     i += special.length
                     segmentStart = i
@@ -80,7 +79,7 @@ public final class BPETokenizer: @unchecked Sendable {
                     i += 1
                 }
             }
-            encodeOrdinary(bytes, buf, segmentStart..<buf.count, into: &out)
+            encodeOrdinary(buf, segmentStart..<buf.count, into: &out)
         }
     }
 
@@ -105,51 +104,61 @@ public final class BPETokenizer: @unchecked Sendable {
         return nil
     }
 
-    private func encodeOrdinary(_ bytes: [UInt8], _ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int32]) {
+    private func encodeOrdinary(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int32]) {
         if range.isEmpty { return }
         PreTokenizer.forEachWord(in: buf, range: range) { word in
-            let key = bytes[word]
+            let hash = WordCache.hash(buf, word)
             cacheLock.lock()
-            let cached = cache[key]
+            let hit = cache.append(buf, word, hash: hash, to: &out)
             cacheLock.unlock()
-            if let cached {
-                out.append(contentsOf: cached)
-                return
-            }
+            if hit { return }
             let ids = mergeWord(buf, word)
             out.append(contentsOf: ids)
             cacheLock.lock()
-            if cache.count >= BPETokenizer.cacheLimit { cache.removeAll(keepingCapacity: true) }
-            cache[ArraySlice(Array(key))] = ids
+            cache.insert(buf, word, hash: hash, ids: ids)
             cacheLock.unlock()
         }
     }
 
     /// Applies merges to one word: always the lowest-rank adjacent pair, leftmost on ties, as
-    /// Hugging Face's BPE does. Each merge re-ranks only the two pairs next to it.
+    /// Hugging Face's BPE does.
     func mergeWord(_ buf: UnsafeBufferPointer<UInt8>, _ word: Range<Int>) -> [Int32] {
-        var symbols = word.map { byteToID[Int(buf[$0])] }
-        if symbols.count < 2 { return symbols }
-        var ranks = (0..<symbols.count - 1).map { rank(symbols[$0], symbols[$0 + 1]) }
-        while true {
-            var best = -1
-            var bestRank = Int32.max
-            for (i, r) in ranks.enumerated() where r < bestRank {
-                best = i
-                bestRank = r
-            }
-            if best < 0 { break }
-            symbols[best] = mergeTable.lookup(MergeTable.key(symbols[best], symbols[best + 1]))!.id
-            symbols.remove(at: best + 1)
-            ranks.remove(at: best)
-            if best < ranks.count { ranks[best] = rank(symbols[best], symbols[best + 1]) }
-            if best > 0 { ranks[best - 1] = rank(symbols[best - 1], symbols[best]) }
+        let n = word.count
+        if n == 1 { return [byteToID[Int(buf[word.lowerBound])]] }
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: n) { symbols in
+            for k in 0..<n { symbols[k] = byteToID[Int(buf[word.lowerBound + k])] }
+            let count = mergeByScanning(symbols)
+            return Array(symbols[0..<count])
         }
-        return symbols
+    }
+
+    /// O(n^2) but tight: `pairs[k]` caches (rank << 32 | merged id) of symbols k, k+1, so the
+    /// minimum is one scan and each merge looks up only the two pairs next to it.
+    private func mergeByScanning(_ symbols: UnsafeMutableBufferPointer<Int32>) -> Int {
+        var count = symbols.count
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { pairs in
+            for k in 0..<count - 1 { pairs[k] = pair(symbols[k], symbols[k + 1]) }
+            while count > 1 {
+                var best = 0
+                for k in 1..<count - 1 where pairs[k] < pairs[best] { best = k }
+                if pairs[best] == UInt64.max { break }
+                symbols[best] = Int32(truncatingIfNeeded: pairs[best])
+                for k in best + 1..<count - 1 {
+                    symbols[k] = symbols[k + 1]
+                    pairs[k - 1] = pairs[k]
+                }
+                count -= 1
+                // pairs[best] now holds the old (right symbol, next) pair: recompute both neighbours.
+                if best + 1 < count { pairs[best] = pair(symbols[best], symbols[best + 1]) }
+                if best > 0 { pairs[best - 1] = pair(symbols[best - 1], symbols[best]) }
+            }
+            return count
+        }
     }
 
     @inline(__always)
-    private func rank(_ a: Int32, _ b: Int32) -> Int32 {
-        mergeTable.lookup(MergeTable.key(a, b))?.rank ?? Int32.max
+    private func pair(_ a: Int32, _ b: Int32) -> UInt64 {
+        guard let m = mergeTable.lookup(MergeTable.key(a, b)) else { return UInt64.max }
+        return UInt64(UInt32(bitPattern: m.rank)) << 32 | UInt64(UInt32(bitPattern: m.id))
     }
 }
