@@ -9,7 +9,7 @@ public enum DatasetPreparer {
                                normalizer: TextNormalizer = TextNormalizer(), output: URL) throws -> DatasetManifest {
         let posts = inputs.isEmpty ? try ShippedCorpus.posts()
             : try inputs.flatMap { try CorpusReader.read(url: URL(fileURLWithPath: $0), fields: fields) }
-        let sources = inputs.isEmpty ? ShippedCorpus.fileNames.map { "shipped:" + $0 } : inputs
+        let sources = inputs.isEmpty ? DefaultDataset.shippedSources : inputs
         return try prepare(posts: posts, sources: sources, tokenizer: tokenizer, normalizer: normalizer, output: output)
     }
 
