@@ -108,17 +108,18 @@ public struct TextNormalizer: Sendable {
 
 /// Compiled once: NSRegularExpression is thread-safe for matching.
 private enum Patterns {
+    // Boundaries are ASCII look-arounds, not \b: Chinese text runs straight into URLs and
+    // handles (参考http://..., 网站abc.com很好), and ICU counts Han characters as word characters.
     static let email = regex(#"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"#)
     /// Scheme or www. URLs, plus bare host names with a common top-level domain (`abc.com/x`).
-    static let url = regex(#"(?i)(?:\b(?:https?|ftp)://|\bwww\.)[^\s<>"]+|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|net|org|edu|gov|io|cn|co|uk|de|jp|ly|me|tv|info|biz)\b(?:/[^\s<>"]*)?"#)
-    /// ASCII handles only: `@` directly after a letter or digit is part of a word, not a mention,
-    /// and Chinese text runs on without spaces, so a Han handle would swallow the sentence.
-    static let user = regex(#"(?<![\w@])@[A-Za-z0-9_]{1,30}"#)
+    /// A URL does not end in punctuation: `(see http://a.cn/x).` keeps its `).`.
+    static let url = regex(#"(?i)(?:(?<![a-z0-9])(?:https?|ftp)://|(?<![a-z0-9.])www\.)(?:[^\s<>"]*[^\s<>".,;:!?'")\]}])?|(?<![a-z0-9.@/-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|net|org|edu|gov|io|cn|co|uk|de|jp|ly|me|tv|info|biz)(?![a-z0-9])(?:/(?:[^\s<>"]*[^\s<>".,;:!?'")\]}])?)?"#)
+    /// ASCII handles only: Chinese text runs on without spaces, so a Han handle would swallow the sentence.
+    static let user = regex(#"(?<![A-Za-z0-9_@.])@[A-Za-z0-9_]{1,30}"#)
     /// With separators (+1 555-123-4567, (020) 1234 5678) or a bare Chinese mobile number; a bare
-    /// 8-digit run is more often a date or an order number than a phone number. The boundaries are
-    /// ASCII so a number directly after Chinese text (手机13812345678) is still found.
+    /// 8-digit run is more often a date or an order number than a phone number.
     static let phone = regex(#"(?<![A-Za-z0-9+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{4}(?![A-Za-z0-9])|(?<![A-Za-z0-9+])1[3-9]\d{9}(?![A-Za-z0-9])"#)
-    static let hashtag = regex(#"(?<![\w&#])#([\p{L}\p{N}_]+)"#)
+    static let hashtag = regex(#"(?<![A-Za-z0-9_&#])#([\p{L}\p{N}_]+)"#)
 
     static func regex(_ pattern: String) -> NSRegularExpression {
         // The patterns are literals above; a failure here is a programming error caught by tests.

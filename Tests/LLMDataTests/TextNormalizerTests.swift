@@ -12,6 +12,11 @@ final class TextNormalizerTests: XCTestCase {
         XCTAssertEqual(normalizer.normalize("see www.smallstonesoft.com and abc.cn/x?y=1 now"), "see <url> and <url> now")
     }
 
+    func testChineseTextRunsStraightIntoURLsHandlesAndTags() {
+        XCTAssertEqual(normalizer.normalize("网站abc.com很好,转发@bob看看(http://a.cn/x?y=1)."), "网站<url>很好,转发<user>看看(<url>).")
+        XCTAssertEqual(TextNormalizer(config: NormalizerConfig(hashtags: .split)).normalize("好#HappyDay"), "好# happy day")
+    }
+
     func testDatesAndOrderNumbersAreNotPhones() {
         XCTAssertEqual(normalizer.normalize("on 20131207 order 12345678"), "on 20131207 order 12345678")
     }
