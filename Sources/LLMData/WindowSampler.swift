@@ -5,6 +5,8 @@
 /// window `perm_e[g mod W]` with epoch `e = g / W` and `perm_e` a Fisher-Yates permutation from
 /// (seed, e). The loader's whole position is therefore one integer: the trainer gives rank r of
 /// n its slice of each global batch by index, and a checkpoint resumes at any world size.
+///
+/// One sampler per thread: `fill` replaces the cached permutation when the epoch changes.
 public final class WindowSampler: @unchecked Sendable {
     public let tokens: TokenFile
     public let sequenceLength: Int
