@@ -1,6 +1,3 @@
-// NOTE from the lead engineer: written in your worktree to unblock the trainer, which already
-// calls exactly this API (TokenFile(url:), .count, .vocabSize, subscript, TokenFile.write(...)).
-// You own this file now: keep the API, extend or restyle it as you see fit (prepare, manifest).
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -66,6 +63,14 @@ public final class TokenFile: @unchecked Sendable {
         tokens = UnsafeRawPointer(map + Self.headerSize)
     }
 
+    /// Also refuses a file made with another tokenizer (different vocabulary size).
+    public convenience init(url: URL, expectedVocabSize: Int) throws {
+        try self.init(url: url)
+        guard vocabSize == expectedVocabSize else {
+            throw DataError.badTokenFile(path: url.path, reason: "vocabulary size \(vocabSize), but the tokenizer has \(expectedVocabSize)")
+        }
+    }
+
     deinit { munmap(mapping, mappedBytes) }
 
     @inline(__always)
@@ -74,8 +79,10 @@ public final class TokenFile: @unchecked Sendable {
             : Int32(littleEndian: tokens.load(fromByteOffset: 4 * i, as: Int32.self))
     }
 
-    /// Writes `tokens` with the narrowest width that holds `vocabSize` ids.
-    public static func write(_ tokens: [Int32], vocabSize: Int, to url: URL) throws {
+    /// Writes `tokens` with the narrowest width that holds `vocabSize` ids; returns the file's
+    /// SHA-256 (hex) for the dataset manifest.
+    @discardableResult
+    public static func write(_ tokens: [Int32], vocabSize: Int, to url: URL) throws -> String {
         let width = vocabSize <= 65_536 ? 2 : 4
         var data = Data(capacity: headerSize + tokens.count * width)
         data.append(contentsOf: magic)
@@ -84,12 +91,15 @@ public final class TokenFile: @unchecked Sendable {
         }
         withUnsafeBytes(of: UInt64(tokens.count).littleEndian) { data.append(contentsOf: $0) }
         if width == 2 {
-            for t in tokens { withUnsafeBytes(of: UInt16(truncatingIfNeeded: t).littleEndian) { data.append(contentsOf: $0) } }
+            let narrow = tokens.map { UInt16(truncatingIfNeeded: $0).littleEndian }
+            narrow.withUnsafeBytes { data.append(contentsOf: $0) }
         } else {
-            for t in tokens { withUnsafeBytes(of: t.littleEndian) { data.append(contentsOf: $0) } }
+            let wide = tokens.map { $0.littleEndian }
+            wide.withUnsafeBytes { data.append(contentsOf: $0) }
         }
         do { try data.write(to: url, options: .atomic) } catch {
             throw DataError.unreadable(path: url.path, reason: "cannot write: \(error.localizedDescription)")
         }
+        return SHA256Hasher.hexDigest(data)
     }
 }

@@ -1,6 +1,3 @@
-// NOTE from the lead engineer: written in your worktree to unblock the trainer, which already
-// calls exactly this API. You own this file now: keep the API, improve freely.
-
 /// (input, target) windows over a token file in a seeded, epoch-wise shuffled global order.
 ///
 /// The stream is cut into `windowCount` non-overlapping windows of `sequenceLength + 1` tokens
@@ -8,6 +5,8 @@
 /// window `perm_e[g mod W]` with epoch `e = g / W` and `perm_e` a Fisher-Yates permutation from
 /// (seed, e). The loader's whole position is therefore one integer: the trainer gives rank r of
 /// n its slice of each global batch by index, and a checkpoint resumes at any world size.
+///
+/// One sampler per thread: `fill` replaces the cached permutation when the epoch changes.
 public final class WindowSampler: @unchecked Sendable {
     public let tokens: TokenFile
     public let sequenceLength: Int
@@ -53,10 +52,19 @@ public final class WindowSampler: @unchecked Sendable {
         for i in 0..<windowCount { permutation[i] = Int32(i) }
         var i = windowCount - 1
         while i > 0 {
-            let j = Int(next() % UInt64(i + 1))
+            let j = Int(bounded(UInt64(i + 1), next))
             permutation.swapAt(i, j)
             i -= 1
         }
         permutationEpoch = epoch
+    }
+
+    /// Uniform in 0..<n by rejection (plain `% n` would favour small values slightly).
+    private func bounded(_ n: UInt64, _ next: () -> UInt64) -> UInt64 {
+        let limit = UInt64.max - UInt64.max % n
+        while true {
+            let x = next()
+            if x < limit { return x % n }
+        }
     }
 }

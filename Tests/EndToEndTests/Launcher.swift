@@ -23,6 +23,15 @@ enum Launcher {
         return url
     }
 
+    /// This process's environment without Open MPI's own variables: MPIBridgeTests initialise MPI
+    /// in the test process (as a singleton), which sets OMPI_/PMIX_ variables that would make a
+    /// child mpirun believe it runs inside that job, and fail at once.
+    static var inheritedEnvironment: [String: String] {
+        ProcessInfo.processInfo.environment.filter { key, _ in
+            !["OMPI_", "PMIX_", "OPAL_", "ORTE_"].contains { key.hasPrefix($0) }
+        }
+    }
+
     /// Environment Open MPI needs here: root, oversubscription, one BLAS thread per rank.
     static let mpiEnvironment = [
         "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
@@ -49,7 +58,7 @@ enum Launcher {
         if let directory { process.currentDirectoryURL = directory }
         process.executableURL = executable
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.environment = inheritedEnvironment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err

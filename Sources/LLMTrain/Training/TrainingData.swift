@@ -7,6 +7,7 @@ import LLMData
 /// `data.dataset` names a directory written by `swift-llm-train prepare`. When it is empty the
 /// embedded corpus is prepared (tokenizer trained to `model.vocab_size`, posts tokenised) into
 /// `RUN_DIR/data` by the coordinator on first use; the other ranks wait, then map the same files.
+/// Either way the dataset's manifest is verified (sha256 of every file) before use.
 struct TrainingData {
     let train: WindowSampler
     let validation: WindowSampler
@@ -18,32 +19,40 @@ struct TrainingData {
         if config.data.dataset.isEmpty {
             directory = runDirectory.appendingPathComponent("data")
             var failure: [UInt8] = []
-            if comm.isCoordinator && !DatasetFiles.isComplete(directory) {
-                log.note("preparing the embedded corpus into \(directory.path) (tokenizer vocab \(config.model.vocabSize))")
-                do { try DatasetFiles.prepareShippedCorpus(into: directory, vocabSize: config.model.vocabSize) } catch {
+            if comm.isCoordinator {
+                if (try? DatasetManifest.load(directory: directory)) == nil {
+                    log.note("preparing the embedded corpus into \(directory.path) (tokenizer vocab \(config.model.vocabSize))")
+                }
+                do { _ = try DefaultDataset.prepare(in: directory, vocabSize: config.model.vocabSize) } catch {
                     failure = Array("\(error)".utf8)
                 }
             }
             failure = try comm.broadcast(failure, root: 0)
             if !failure.isEmpty { throw TrainingError(String(decoding: failure, as: UTF8.self)) }
         }
-        let tokenizer = config.data.tokenizer.isEmpty ? DatasetFiles.tokenizer(in: directory) : URL(fileURLWithPath: config.data.tokenizer)
-        guard FileManager.default.fileExists(atPath: tokenizer.path) else {
-            throw TrainingError("\(tokenizer.path): no tokenizer.json; set data.tokenizer or prepare the dataset with `swift-llm-train prepare`")
+        let manifest = try DatasetManifest.load(directory: directory)
+        var tokenizerSHA256 = manifest.tokenizerSHA256
+        if !config.data.tokenizer.isEmpty {
+            // An explicit tokenizer must be the one the ids were made with (or an identical copy).
+            let url = URL(fileURLWithPath: config.data.tokenizer)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw TrainingError("data.tokenizer: \(url.path) does not exist")
+            }
+            tokenizerSHA256 = try SHA256.hash(fileAt: url)
         }
         let seed = UInt64(config.train.seed)
-        let T = config.train.sequenceLength
-        func sampler(_ url: URL) throws -> WindowSampler {
+        func sampler(_ split: CorpusSplit) throws -> WindowSampler {
+            guard let url = manifest.tokensURL(split, in: directory) else {
+                throw TrainingError("\(directory.path)/\(DatasetManifest.fileName): the dataset has no \(split.rawValue) split; prepare it with one")
+            }
             let tokens = try TokenFile(url: url)
             guard tokens.vocabSize == config.model.vocabSize else {
                 throw TrainingError("\(url.path): tokens were made with a vocabulary of \(tokens.vocabSize), but model.vocab_size is \(config.model.vocabSize); set model.vocab_size=\(tokens.vocabSize) or prepare the data again")
             }
-            return try WindowSampler(tokens: tokens, sequenceLength: T, seed: seed)
+            return try WindowSampler(tokens: tokens, sequenceLength: config.train.sequenceLength, seed: seed)
         }
-        let train = try sampler(DatasetFiles.tokens(.train, in: directory))
-        let validation = try sampler(DatasetFiles.tokens(.validation, in: directory))
-        return TrainingData(train: train, validation: validation,
-                            tokenizerSHA256: try SHA256.hash(fileAt: tokenizer),
+        let train = try sampler(.train), validation = try sampler(.validation)
+        return TrainingData(train: train, validation: validation, tokenizerSHA256: tokenizerSHA256,
                             description: "data \(directory.path): \(train.windowCount) train / \(validation.windowCount) validation windows")
     }
 }

@@ -1,2 +1,0 @@
-import XCTest
-final class LLMDataTestsPlaceholder: XCTestCase { func testNothing() {} }
