@@ -98,7 +98,7 @@ public final class TokenFile: @unchecked Sendable {
             wide.withUnsafeBytes { data.append(contentsOf: $0) }
         }
         do { try data.write(to: url, options: .atomic) } catch {
-            throw DataError.unreadable(path: url.path, reason: "cannot write: \(error.localizedDescription)")
+            throw DataError.unwritable(path: url.path, reason: error.localizedDescription)
         }
         return SHA256Hasher.hexDigest(data)
     }

@@ -6,7 +6,9 @@ import Foundation
 /// `tokenizers.Tokenizer.from_file` loads it and gives the same ids (Scripts/check-hf-tokenizer.py).
 extension BPETokenizer {
     public func save(to url: URL) throws {
-        try Data(tokenizerJSON().utf8).write(to: url)
+        do { try Data(tokenizerJSON().utf8).write(to: url, options: .atomic) } catch {
+            throw DataError.unwritable(path: url.path, reason: error.localizedDescription)
+        }
     }
 
     /// Deterministic text (vocab in id order), so the same training run gives the same file.
