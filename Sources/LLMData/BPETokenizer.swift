@@ -21,7 +21,8 @@ public final class BPETokenizer: @unchecked Sendable {
     let byteToID: [Int32]
     let mergeTable: MergeTable
     private let specialList: [(bytes: [UInt8], id: Int32)]
-    private let specialFirstBytes: Set<UInt8>
+    /// Indexed by byte: can a special token start here? (A Set would hash every input byte.)
+    private let specialFirstBytes: [Bool]
     private var cache = WordCache()
     private let cacheLock = NSLock()
 
@@ -53,7 +54,9 @@ public final class BPETokenizer: @unchecked Sendable {
         }
         mergeTable = table
         specialList = specialTokens.map { (Array($0.key.utf8), $0.value) }.sorted { $0.bytes.count > $1.bytes.count }
-        specialFirstBytes = Set(specialList.compactMap { $0.bytes.first })
+        var firstBytes = [Bool](repeating: false, count: 256)
+        for s in specialList { if let b = s.bytes.first { firstBytes[Int(b)] = true } }
+        specialFirstBytes = firstBytes
     }
 
     public func encode(_ text: String) -> [Int32] {
@@ -70,7 +73,7 @@ public final class BPETokenizer: @unchecked Sendable {
             var segmentStart = 0
             var i = 0
             while i < buf.count {
-                if specialFirstBytes.contains(buf[i]), let special = specialMatch(buf, at: i) {
+                if specialFirstBytes[Int(buf[i])], let special = specialMatch(buf, at: i) {
                     encodeOrdinary(buf, segmentStart..<i, into: &out)
                     out.append(special.id)
                     i += special.length

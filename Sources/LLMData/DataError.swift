@@ -5,6 +5,7 @@ import Foundation
 public enum DataError: Error, CustomStringConvertible, Equatable {
     case fileNotFound(path: String)
     case unreadable(path: String, reason: String)
+    case unwritable(path: String, reason: String)
     case emptyCorpus(path: String)
     case unknownField(path: String, line: Int, field: String, available: [String])
     case missingLabel(path: String, line: Int, field: String)
@@ -20,6 +21,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "\(path): no such file"
         case .unreadable(let path, let reason):
             return "\(path): cannot read: \(reason)"
+        case .unwritable(let path, let reason):
+            return "\(path): cannot write: \(reason)"
         case .emptyCorpus(let path):
             return "\(path): the corpus holds no posts"
         case .unknownField(let path, let line, let field, let available):

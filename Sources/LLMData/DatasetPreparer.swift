@@ -20,7 +20,7 @@ public enum DatasetPreparer {
         do {
             try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         } catch {
-            throw DataError.unreadable(path: output.path, reason: "cannot create the directory: \(error.localizedDescription)")
+            throw DataError.unwritable(path: output.path, reason: "cannot create the directory: \(error.localizedDescription)")
         }
         let tokenizerText = Data(tokenizer.tokenizerJSON().utf8)
         try write(tokenizerText, to: output.appendingPathComponent(DatasetManifest.tokenizerFileName))
@@ -67,7 +67,7 @@ public enum DatasetPreparer {
 
     private static func write(_ data: Data, to url: URL) throws {
         do { try data.write(to: url, options: .atomic) } catch {
-            throw DataError.unreadable(path: url.path, reason: "cannot write: \(error.localizedDescription)")
+            throw DataError.unwritable(path: url.path, reason: error.localizedDescription)
         }
     }
 }

@@ -7,7 +7,7 @@ public enum DefaultDataset {
 
     /// Returns the manifest of `directory`, (re)building it when it is missing, corrupted, or was
     /// made with another vocabulary size, normaliser or tokenizer. With `tokenizer` nil one is
-    /// trained on the shipped corpora (about 2 s for 8192 tokens in a release build).
+    /// trained on the shipped corpora's train split (about 2 s for 8192 tokens in a release build).
     public static func prepare(in directory: URL, vocabSize: Int = defaultVocabSize, tokenizer: BPETokenizer? = nil,
                                normalizer: TextNormalizer = TextNormalizer()) throws -> DatasetManifest {
         if let existing = try? DatasetManifest.load(directory: directory),
@@ -16,7 +16,7 @@ public enum DefaultDataset {
            tokenizer.map({ SHA256Hasher.hexDigest(Data($0.tokenizerJSON().utf8)) == existing.tokenizerSHA256 }) ?? true {
             return existing
         }
-        let bpe = try tokenizer ?? BPETrainer.train(texts: try ShippedCorpus.posts().map { normalizer.normalize($0.text) },
+        let bpe = try tokenizer ?? BPETrainer.train(texts: try TokenizerTool.corpusTexts(paths: [], normalizer: normalizer),
                                                     vocabSize: vocabSize)
         return try DatasetPreparer.prepare(posts: try ShippedCorpus.posts(), sources: shippedSources, tokenizer: bpe,
                                            normalizer: normalizer, output: directory)

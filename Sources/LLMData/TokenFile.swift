@@ -55,6 +55,12 @@ public final class TokenFile: @unchecked Sendable {
         guard size == Self.headerSize + count * width else {
             throw fail("header promises \(count) tokens (\(Self.headerSize + count * width) bytes) but the file has \(size) bytes (truncated?)")
         }
+        // An id past the vocabulary would index outside the model's embedding table: one pass
+        // over the file (about a millisecond per MB) turns that into an error here.
+        let body = UnsafeRawPointer(map + Self.headerSize)
+        if let bad = Self.firstTokenOutside(vocab, body, count, width) {
+            throw fail("token \(bad.token) at position \(bad.index) is outside the vocabulary of \(vocab)")
+        }
         self.count = count
         vocabSize = vocab
         tokenWidth = width
@@ -72,6 +78,20 @@ public final class TokenFile: @unchecked Sendable {
     }
 
     deinit { munmap(mapping, mappedBytes) }
+
+    private static func firstTokenOutside(_ vocab: Int, _ body: UnsafeRawPointer, _ count: Int, _ width: Int) -> (index: Int, token: Int)? {
+        if width == 2 {
+            let ids = body.bindMemory(to: UInt16.self, capacity: count)
+            var maxID: UInt16 = 0
+            for i in 0..<count { maxID = max(maxID, UInt16(littleEndian: ids[i])) }
+            if Int(maxID) < vocab { return nil }
+            let index = (0..<count).first { Int(UInt16(littleEndian: ids[$0])) >= vocab }!
+            return (index, Int(UInt16(littleEndian: ids[index])))
+        }
+        let ids = body.bindMemory(to: UInt32.self, capacity: count)
+        for i in 0..<count where Int(UInt32(littleEndian: ids[i])) >= vocab { return (i, Int(UInt32(littleEndian: ids[i]))) }
+        return nil
+    }
 
     @inline(__always)
     public subscript(i: Int) -> Int32 {
@@ -98,7 +118,7 @@ public final class TokenFile: @unchecked Sendable {
             wide.withUnsafeBytes { data.append(contentsOf: $0) }
         }
         do { try data.write(to: url, options: .atomic) } catch {
-            throw DataError.unreadable(path: url.path, reason: "cannot write: \(error.localizedDescription)")
+            throw DataError.unwritable(path: url.path, reason: error.localizedDescription)
         }
         return SHA256Hasher.hexDigest(data)
     }

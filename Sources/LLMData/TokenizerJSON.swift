@@ -6,7 +6,9 @@ import Foundation
 /// `tokenizers.Tokenizer.from_file` loads it and gives the same ids (Scripts/check-hf-tokenizer.py).
 extension BPETokenizer {
     public func save(to url: URL) throws {
-        try Data(tokenizerJSON().utf8).write(to: url)
+        do { try Data(tokenizerJSON().utf8).write(to: url, options: .atomic) } catch {
+            throw DataError.unwritable(path: url.path, reason: error.localizedDescription)
+        }
     }
 
     /// Deterministic text (vocab in id order), so the same training run gives the same file.
@@ -43,17 +45,23 @@ extension BPETokenizer {
         guard try usesOurPreTokenizer(root["pre_tokenizer"]) else {
             throw bad("pre_tokenizer must be Sequence[Split(PreTokenizer.pattern), ByteLevel(use_regex=false)]")
         }
+        let addedTokens = root["added_tokens"] as? [Any] ?? []
+        // Ids are dense: anything larger is corrupt, and would otherwise size an array.
+        let maxID = vocab.count + addedTokens.count
         var specials = [String: Int32]()
-        for case let token as [String: Any] in root["added_tokens"] as? [Any] ?? [] {
+        for case let token as [String: Any] in addedTokens {
             guard let content = token["content"] as? String, let id = (token["id"] as? NSNumber)?.int32Value else {
                 throw bad("added_tokens entry without content/id")
             }
+            guard id >= 0, Int(id) < maxID else { throw bad("added token '\(content)' has id \(id) outside 0..<\(maxID)") }
             specials[content] = id
         }
         var tokenBytes = [[UInt8]?](repeating: nil, count: vocab.count)
         var symbolToID = [String: Int32]()
         for (symbol, value) in vocab {
-            guard let id = (value as? NSNumber)?.intValue, id >= 0 else { throw bad("model.vocab[\(symbol)] is not an id") }
+            guard let id = (value as? NSNumber)?.intValue, id >= 0, id < maxID else {
+                throw bad("model.vocab['\(symbol)'] is not an id in 0..<\(maxID)")
+            }
             if id >= tokenBytes.count { tokenBytes += [[UInt8]?](repeating: nil, count: id + 1 - tokenBytes.count) }
             symbolToID[symbol] = Int32(id)
             if specials[symbol] == Int32(id) {

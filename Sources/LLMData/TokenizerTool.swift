@@ -3,10 +3,11 @@ import Foundation
 /// The logic behind `swift-llm-train tokenizer ...`, kept here so the command-line file only
 /// parses options.
 public enum TokenizerTool {
-    /// Normalised texts of the given corpus files, or of the shipped corpora when `paths` is empty.
+    /// Normalised texts of the given corpus files, or of the shipped corpora's train split when
+    /// `paths` is empty (validation and test text stays unseen by the vocabulary, too).
     public static func corpusTexts(paths: [String], fields: CorpusFields = CorpusFields(),
                                    normalizer: TextNormalizer = TextNormalizer()) throws -> [String] {
-        let posts = paths.isEmpty ? try ShippedCorpus.posts()
+        let posts = paths.isEmpty ? try ShippedCorpus.posts(split: .train)
             : try paths.flatMap { try CorpusReader.read(url: URL(fileURLWithPath: $0), fields: fields) }
         return posts.map { normalizer.normalize($0.text) }
     }

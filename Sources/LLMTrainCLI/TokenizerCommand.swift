@@ -10,7 +10,7 @@ struct TokenizerCommand: ParsableCommand {
         subcommands: [Train.self, Encode.self, Decode.self, Normalize.self, Bench.self])
 
     struct CorpusOptions: ParsableArguments {
-        @Argument(help: "Corpus files: plain text (one post a line), JSONL, TSV or CSV. None: the shipped corpora.")
+        @Argument(help: "Corpus files: plain text (one post a line), JSONL, TSV or CSV. None: the shipped corpora's train split.")
         var corpus: [String] = []
         @Option(help: "Corpus layout: auto (by extension), text, jsonl, tsv, csv.")
         var format: CorpusFormat = .auto

@@ -115,6 +115,9 @@ final class BPETokenizerTests: XCTestCase {
             .replacingOccurrences(of: "\"use_regex\": false}]", with: "\"use_regex\": true}]")
         try Data(json.utf8).write(to: otherPreTokenizer)
         XCTAssertThrowsError(try BPETokenizer.load(from: otherPreTokenizer)) { XCTAssertTrue("\($0)".contains("pre_tokenizer")) }
+        let hugeID = dir.appendingPathComponent("huge.json")
+        try Data(TrainedTokenizer.shared.tokenizerJSON().replacingOccurrences(of: "{\"id\": 0,", with: "{\"id\": 2000000000,").utf8).write(to: hugeID)
+        XCTAssertThrowsError(try BPETokenizer.load(from: hugeID)) { XCTAssertTrue("\($0)".contains("id 2000000000 outside 0..<1507"), "\($0)") }
     }
 
     func testDecodeSkipsIdsOutsideTheVocabulary() {

@@ -57,3 +57,20 @@ final class DatasetPreparerTests: XCTestCase {
         }
     }
 }
+
+final class UnwritableOutputTests: XCTestCase {
+    func testOutputUnderAFileIsAnErrorNamingThePath() throws {
+        let dir = try makeTestDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let blocker = dir.appendingPathComponent("file")
+        try Data("x".utf8).write(to: blocker)
+        let posts = [Post(text: "hi", label: nil, source: "s", split: .train)]
+        XCTAssertThrowsError(try DatasetPreparer.prepare(posts: posts, sources: ["s"], tokenizer: TrainedTokenizer.shared,
+                                                         output: blocker.appendingPathComponent("out"))) { error in
+            XCTAssertTrue("\(error)".hasPrefix(blocker.appendingPathComponent("out").path + ": cannot write"), "\(error)")
+        }
+        XCTAssertThrowsError(try TrainedTokenizer.shared.save(to: blocker.appendingPathComponent("t.json"))) { error in
+            XCTAssertTrue("\(error)".contains("cannot write"), "\(error)")
+        }
+    }
+}

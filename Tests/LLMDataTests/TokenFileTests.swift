@@ -53,6 +53,8 @@ final class TokenFileTests: XCTestCase {
         var wrongWidth = bytes; wrongWidth[16] = 3
         try expectError("width.bin", wrongWidth, "width 3")
         try expectError("vocab.bin", bytes, "vocabulary size 512", vocab: 8192)
+        var outOfVocabulary = bytes; outOfVocabulary[32 + 2 * 7] = 0x00; outOfVocabulary[32 + 2 * 7 + 1] = 0x02
+        try expectError("oov.bin", outOfVocabulary, "token 512 at position 7 is outside the vocabulary of 512")
         let missing = dir.appendingPathComponent("missing.bin")
         XCTAssertThrowsError(try TokenFile(url: missing)) { XCTAssertEqual($0 as? DataError, .fileNotFound(path: missing.path)) }
     }
