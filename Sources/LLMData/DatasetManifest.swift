@@ -53,7 +53,7 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
         for (name, expected) in checks {
             let file = directory.appendingPathComponent(name)
             guard let data = FileManager.default.contents(atPath: file.path) else { throw DataError.fileNotFound(path: file.path) }
-            let actual = SHA256Hasher.hexDigest(data)
+            let actual = SHA256.hash(data)
             guard actual == expected else {
                 throw DataError.badTokenFile(path: file.path, reason: "sha256 \(actual) differs from the manifest's \(expected)")
             }

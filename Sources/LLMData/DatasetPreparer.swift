@@ -36,7 +36,7 @@ public enum DatasetPreparer {
             streams[post.split, default: []].append(tokenizer.endOfTextID)
             postCounts[post.split, default: 0] += 1
             if let label = post.label {
-                labelLines[post.split, default: []].append("{\"ids\":[" + ids.map(String.init).joined(separator: ",") + "],\"label\":" + jsonString(label) + "}")
+                labelLines[post.split, default: []].append("{\"ids\":[" + ids.map(String.init).joined(separator: ",") + "],\"label\":" + jsonStringLiteral(label) + "}")
             }
         }
         var splits = [String: DatasetManifest.SplitFiles]()
@@ -49,7 +49,7 @@ public enum DatasetPreparer {
             if let lines = labelLines[split] {
                 let data = Data((lines.joined(separator: "\n") + "\n").utf8)
                 files.labelsFile = split.rawValue + ".labels.jsonl"
-                files.labelsSHA256 = SHA256Hasher.hexDigest(data)
+                files.labelsSHA256 = SHA256.hash(data)
                 try write(data, to: output.appendingPathComponent(files.labelsFile!))
             }
             splits[split.rawValue] = files
@@ -57,7 +57,7 @@ public enum DatasetPreparer {
         if splits.isEmpty { throw DataError.emptyCorpus(path: sources.joined(separator: ", ")) }
         let manifest = DatasetManifest(sources: sources, normalizer: normalizer.config,
                                        tokenizerFile: DatasetManifest.tokenizerFileName,
-                                       tokenizerSHA256: SHA256Hasher.hexDigest(tokenizerText), vocabSize: tokenizer.vocabSize,
+                                       tokenizerSHA256: SHA256.hash(tokenizerText), vocabSize: tokenizer.vocabSize,
                                        endOfTextID: Int(tokenizer.endOfTextID), splits: splits)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

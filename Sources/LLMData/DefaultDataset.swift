@@ -13,7 +13,7 @@ public enum DefaultDataset {
         if let existing = try? DatasetManifest.load(directory: directory),
            existing.sources == shippedSources, existing.normalizer == normalizer.config,
            existing.vocabSize == (tokenizer?.vocabSize ?? vocabSize),
-           tokenizer.map({ SHA256Hasher.hexDigest(Data($0.tokenizerJSON().utf8)) == existing.tokenizerSHA256 }) ?? true {
+           tokenizer.map({ SHA256.hash(Data($0.tokenizerJSON().utf8)) == existing.tokenizerSHA256 }) ?? true {
             return existing
         }
         let bpe = try tokenizer ?? BPETrainer.train(texts: try TokenizerTool.corpusTexts(paths: [], normalizer: normalizer),

@@ -120,6 +120,6 @@ public final class TokenFile: @unchecked Sendable {
         do { try data.write(to: url, options: .atomic) } catch {
             throw DataError.unwritable(path: url.path, reason: error.localizedDescription)
         }
-        return SHA256Hasher.hexDigest(data)
+        return SHA256.hash(data)
     }
 }

@@ -18,17 +18,17 @@ extension BPETokenizer {
         }
         var s = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [\n"
         let added = specialTokens.sorted { $0.value < $1.value }.map { name, id in
-            "    {\"id\": \(id), \"content\": \(jsonString(name)), \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}"
+            "    {\"id\": \(id), \"content\": \(jsonStringLiteral(name)), \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}"
         }
         s += added.joined(separator: ",\n") + "\n  ],\n  \"normalizer\": null,\n"
-        s += "  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": \(jsonString(PreTokenizer.pattern))}, \"behavior\": \"Isolated\", \"invert\": false}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}]},\n"
+        s += "  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": \(jsonStringLiteral(PreTokenizer.pattern))}, \"behavior\": \"Isolated\", \"invert\": false}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}]},\n"
         s += "  \"post_processor\": null,\n"
         s += "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false},\n"
         s += "  \"model\": {\n    \"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, \"fuse_unk\": false, \"byte_fallback\": false, \"ignore_merges\": false,\n"
         s += "    \"vocab\": {\n"
-        s += symbols.enumerated().map { "      \(jsonString($1)): \($0)" }.joined(separator: ",\n")
+        s += symbols.enumerated().map { "      \(jsonStringLiteral($1)): \($0)" }.joined(separator: ",\n")
         s += "\n    },\n    \"merges\": [\n"
-        s += merges.map { "      [\(jsonString(symbols[Int($0.0)])), \(jsonString(symbols[Int($0.1)]))]" }.joined(separator: ",\n")
+        s += merges.map { "      [\(jsonStringLiteral(symbols[Int($0.0)])), \(jsonStringLiteral(symbols[Int($0.1)]))]" }.joined(separator: ",\n")
         s += "\n    ]\n  }\n}\n"
         return s
     }
@@ -112,26 +112,4 @@ extension BPETokenizer {
     private func specialName(of id: Int32) -> String? {
         specialTokens.first { $0.value == id }?.key
     }
-}
-
-/// JSON string literal; byte-level symbols and our specials need only these escapes.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 {
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
 }

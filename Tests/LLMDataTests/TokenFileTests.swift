@@ -9,7 +9,7 @@ final class TokenFileTests: XCTestCase {
             let tokens: [Int32] = (0..<1000).map { Int32($0 * 7 % vocab) }
             let url = dir.appendingPathComponent("t\(vocab).bin")
             let sha = try TokenFile.write(tokens, vocabSize: vocab, to: url)
-            XCTAssertEqual(sha, SHA256Hasher.hexDigest(try Data(contentsOf: url)))
+            XCTAssertEqual(sha, SHA256.hash(try Data(contentsOf: url)))
             let file = try TokenFile(url: url, expectedVocabSize: vocab)
             XCTAssertEqual(file.count, 1000)
             XCTAssertEqual(file.vocabSize, vocab)

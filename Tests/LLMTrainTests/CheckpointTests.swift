@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import LLMTrain
+import LLMData
 
 final class CheckpointTests: XCTestCase {
     private struct TrainerState: Codable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import LLMData
 
 /// One checkpoint directory (`step-000123/`) holding the caller's files, `state.json` and
 /// `manifest.json`.

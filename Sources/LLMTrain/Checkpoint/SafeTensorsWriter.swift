@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import LLMData
 
 #if _endian(big)
 #error("safetensors stores little-endian data; the writer and reader copy Float memory as-is")
@@ -46,14 +47,14 @@ public enum SafeTensorsWriter {
         var members: [String] = []
         if !metadata.isEmpty {
             let pairs = metadata.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-                .map { "\(jsonString($0.key)):\(jsonString($0.value))" }
+                .map { "\(jsonStringLiteral($0.key)):\(jsonStringLiteral($0.value))" }
             members.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
         for tensor in ordered {
             let end = offset + tensor.data.count * MemoryLayout<Float>.size
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            members.append("\(jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            members.append("\(jsonStringLiteral(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var bytes = Array("{\(members.joined(separator: ","))}".utf8)
@@ -81,25 +82,5 @@ public enum SafeTensorsWriter {
             }
         }
         return tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-    }
-
-    /// JSON string literal escaped exactly as serde_json does (the Python library's serializer),
-    /// so our headers match theirs byte for byte.
-    static func jsonString(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

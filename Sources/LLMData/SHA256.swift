@@ -82,18 +82,20 @@ public struct SHA256 {
 
     /// Hex SHA-256 of a file, read in 1 MB chunks so checkpoint-sized files never sit in memory.
     public static func hash(fileAt url: URL) throws -> String {
-        let path = url.path
-        let fd = try DurableFile.openFile(path, flags: O_RDONLY)
-        defer { close(fd) }
+        guard FileManager.default.fileExists(atPath: url.path) else { throw DataError.fileNotFound(path: url.path) }
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: url) } catch {
+            throw DataError.unreadable(path: url.path, reason: error.localizedDescription)
+        }
+        defer { try? handle.close() }
         var hasher = SHA256()
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { chunk.deallocate() }
-        var offset = 0
         while true {
-            let got = try DurableFile.read(fd, into: chunk, at: offset, path: path)
-            if got == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: chunk[0..<got]))
-            offset += got
+            let chunk: Data?
+            do { chunk = try handle.read(upToCount: 1 << 20) } catch {
+                throw DataError.unreadable(path: url.path, reason: error.localizedDescription)
+            }
+            guard let chunk, !chunk.isEmpty else { break }
+            chunk.withUnsafeBytes { hasher.update($0) }
         }
         return hexDigest(hasher.finalize())
     }

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import LLMTrain
+import LLMData
 
 final class SHA256Tests: XCTestCase {
     // NIST FIPS 180-4 example vectors.
@@ -31,24 +31,10 @@ final class SHA256Tests: XCTestCase {
     }
 
     func testFileHashMatchesInMemoryHashAcrossChunkBoundary() throws {
-        let directory = try TemporaryDirectory()
-        let url = directory.url.appendingPathComponent("blob")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sha256-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: url) }
         let bytes = (0..<(1 << 20) + 4321).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         try Data(bytes).write(to: url)
         XCTAssertEqual(try SHA256.hash(fileAt: url), SHA256.hash(bytes))
-    }
-}
-
-/// A fresh directory under the system temp directory, removed when the test ends.
-final class TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("llmtrain-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: url)
     }
 }
