@@ -206,47 +206,6 @@ public final class Trainer {
         return (Float(reduced[0] / Double(comm.worldSize)), reduced[1] > 0)
     }
 
-    /// Mean validation loss over the first `eval.sequences` windows, split across ranks.
-    func evaluate() throws -> Double {
-        let B = plan.microBatch, T = config.train.sequenceLength
-        let count = min(config.eval.sequences, data.validation.windowCount)
-        var sum = 0.0, positions = 0.0
-        var mine = Array(stride(from: comm.rank, to: count, by: comm.worldSize))[...]
-        while !mine.isEmpty {
-            let batch = mine.prefix(B)
-            mine = mine.dropFirst(B)
-            for b in 0..<B {  // a short last batch repeats its first window; only real rows count
-                let sample = b < batch.count ? batch[batch.startIndex + b] : batch[batch.startIndex]
-                data.validation.fill(sample: sample, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
-            }
-            _ = model.forward(inputs: inputs.baseAddress!, targets: targets.baseAddress!)
-            for i in 0..<(batch.count * T) { sum += Double(model.losses[i]) }
-            positions += Double(batch.count * T)
-        }
-        let totals = try comm.allReduce([sum, positions], .sum)
-        let loss = totals[0] / max(totals[1], 1)
-        state.lastValidationLoss = loss
-        if loss < (state.bestValidationLoss ?? .infinity) { state.bestValidationLoss = loss }
-        log.record(["step": Double(state.step), "val_loss": loss, "val_ppl": exp(loss),
-                    "val_sequences": Double(count)], event: "eval")
-        log.note("step \(state.step): val loss \(format(loss, 4)) | val ppl \(format(exp(loss), 2)) | \(count) sequences")
-        return loss
-    }
-
-    /// Replicas must hold identical weights; a cheap checksum compared across ranks catches drift.
-    func checkReplicasAgree() throws {
-        var sum = 0.0, weighted = 0.0
-        for i in 0..<model.parameterCount {
-            let p = Double(model.parameters[i])
-            sum += p
-            weighted += p * Double(i % 1021 + 1)
-        }
-        let all = try comm.allGather([sum, weighted])
-        for r in 1..<comm.worldSize where all[2 * r] != all[0] || all[2 * r + 1] != all[1] {
-            comm.abort("replica drift at step \(state.step): rank \(r)'s parameter checksum (\(all[2 * r]), \(all[2 * r + 1])) differs from rank 0's (\(all[0]), \(all[1])); the ranks no longer train the same model (mixed library versions or thread counts?)")
-        }
-    }
-
     func saveCheckpoint(validationLoss: Double?) throws {
         guard let store else { return }
         let metadata = ["format": "pt", "step": "\(state.step)", "model": "swift-llm-train GPT"]
@@ -255,60 +214,6 @@ public final class Trainer {
             try Data(state.configYAML.utf8).write(to: dir.appendingPathComponent("config.yaml"))
         }
         log.note("step \(state.step): checkpoint \(checkpoint.directory.path)")
-    }
-
-    /// Loads the checkpoint on rank 0 (verifying checksums), checks it fits this model and
-    /// tokenizer, and broadcasts weights, moments and state to every rank.
-    private func restore(_ request: ResumeRequest) throws {
-        var stateBytes: [UInt8] = []
-        var failure: [UInt8] = []
-        if let store {
-            do {
-                let checkpoint = try locate(request, store: store)
-                let loaded = try checkpoint.loadState(TrainingState.self)
-                guard loaded.model == config.model else {
-                    throw TrainingError("\(checkpoint.directory.path): saved for model \(describe(loaded.model)), but the config asks for \(describe(config.model)); resume with the config the run was started with")
-                }
-                guard loaded.tokenizerSHA256 == data.tokenizerSHA256 else {
-                    throw TrainingError("\(checkpoint.directory.path): saved with tokenizer sha256 \(loaded.tokenizerSHA256.prefix(12))…, but this run's tokenizer is \(data.tokenizerSHA256.prefix(12))…; resume with the same tokenizer and dataset")
-                }
-                try ModelCheckpoint.read(into: model, optimizer: optimizer, from: checkpoint.directory)
-                stateBytes = Array(try JSONEncoder().encode(loaded))
-                log.note("resumed from \(checkpoint.directory.path) at step \(loaded.step) (saved with \(loaded.worldSize) rank\(loaded.worldSize == 1 ? "" : "s"), now \(comm.worldSize))")
-            } catch {
-                failure = Array("\(error)".utf8)
-            }
-        }
-        // Rank 0's verdict first, so no rank waits forever for weights that will never come.
-        failure = try comm.broadcast(failure, root: 0)
-        if !failure.isEmpty { throw TrainingError(String(decoding: failure, as: UTF8.self)) }
-        stateBytes = try comm.broadcast(stateBytes, root: 0)
-        var restored = try JSONDecoder().decode(TrainingState.self, from: Data(stateBytes))
-        for buffer in [model.parameters, optimizer.m, optimizer.v] {
-            try comm.broadcast(UnsafeMutableRawBufferPointer(buffer), root: 0)
-        }
-        optimizer.step = restored.optimizerStep
-        model.rng.state = restored.modelRNGState
-        restored.worldSize = comm.worldSize
-        restored.configYAML = try config.yaml()
-        state = restored
-    }
-
-    private func locate(_ request: ResumeRequest, store: CheckpointStore) throws -> Checkpoint {
-        switch request {
-        case .latest:
-            guard let found = try store.latestValid(allowFallback: options.allowFallback) else {
-                throw TrainingError("\(store.directory.path): no checkpoint to resume from; start without --resume")
-            }
-            for skipped in found.skipped {
-                log.note("skipped corrupt checkpoint \(skipped.checkpoint.directory.path): \(skipped.reason)")
-            }
-            return found.checkpoint
-        case .path(let path):
-            let checkpoint = try store.resolve(path)
-            _ = try checkpoint.verify()
-            return checkpoint
-        }
     }
 
     private func describeStart() -> String {

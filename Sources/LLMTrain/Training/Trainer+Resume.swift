@@ -1,0 +1,58 @@
+import Foundation
+import LLMModel
+
+extension Trainer {
+    /// Loads the checkpoint on rank 0 (verifying checksums), checks it fits this model and
+    /// tokenizer, and broadcasts weights, moments and state to every rank.
+    func restore(_ request: ResumeRequest) throws {
+        var stateBytes: [UInt8] = []
+        var failure: [UInt8] = []
+        if let store {
+            do {
+                let checkpoint = try locate(request, store: store)
+                let loaded = try checkpoint.loadState(TrainingState.self)
+                guard loaded.model == config.model else {
+                    throw TrainingError("\(checkpoint.directory.path): saved for model \(describe(loaded.model)), but the config asks for \(describe(config.model)); resume with the config the run was started with")
+                }
+                guard loaded.tokenizerSHA256 == data.tokenizerSHA256 else {
+                    throw TrainingError("\(checkpoint.directory.path): saved with tokenizer sha256 \(loaded.tokenizerSHA256.prefix(12))…, but this run's tokenizer is \(data.tokenizerSHA256.prefix(12))…; resume with the same tokenizer and dataset")
+                }
+                try ModelCheckpoint.read(into: model, optimizer: optimizer, from: checkpoint.directory)
+                stateBytes = Array(try JSONEncoder().encode(loaded))
+                log.note("resumed from \(checkpoint.directory.path) at step \(loaded.step) (saved with \(loaded.worldSize) rank\(loaded.worldSize == 1 ? "" : "s"), now \(comm.worldSize))")
+            } catch {
+                failure = Array("\(error)".utf8)
+            }
+        }
+        // Rank 0's verdict first, so no rank waits forever for weights that will never come.
+        failure = try comm.broadcast(failure, root: 0)
+        if !failure.isEmpty { throw TrainingError(String(decoding: failure, as: UTF8.self)) }
+        stateBytes = try comm.broadcast(stateBytes, root: 0)
+        var restored = try JSONDecoder().decode(TrainingState.self, from: Data(stateBytes))
+        for buffer in [model.parameters, optimizer.m, optimizer.v] {
+            try comm.broadcast(UnsafeMutableRawBufferPointer(buffer), root: 0)
+        }
+        optimizer.step = restored.optimizerStep
+        model.rng.state = restored.modelRNGState
+        restored.worldSize = comm.worldSize
+        restored.configYAML = try config.yaml()
+        state = restored
+    }
+
+    private func locate(_ request: ResumeRequest, store: CheckpointStore) throws -> Checkpoint {
+        switch request {
+        case .latest:
+            guard let found = try store.latestValid(allowFallback: options.allowFallback) else {
+                throw TrainingError("\(store.directory.path): no checkpoint to resume from; start without --resume")
+            }
+            for skipped in found.skipped {
+                log.note("skipped corrupt checkpoint \(skipped.checkpoint.directory.path): \(skipped.reason)")
+            }
+            return found.checkpoint
+        case .path(let path):
+            let checkpoint = try store.resolve(path)
+            _ = try checkpoint.verify()
+            return checkpoint
+        }
+    }
+}
