@@ -140,3 +140,20 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertLessThan(relativeError(analytic, numericGradient(logits, eps: eps, f)), tolerance)
     }
 }
+
+final class ActivationAccuracyTests: XCTestCase {
+    /// The vectorisable tanh inside GELU against Double tanh over the range that matters.
+    func testGELUMatchesExactFormulaOverWideRange() {
+        let n = 4001
+        let inp = TestBuffer(n), out = TestBuffer(n)
+        for i in 0..<n { inp.p[i] = Float(i - n / 2) * 0.005 }   // -10 ... 10
+        GELU.forward(out: out.p, inp: inp.p, count: n)
+        var worst = 0.0
+        for i in 0..<n {
+            let x = Double(inp.p[i])
+            let exact = 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+            worst = max(worst, abs(Double(out.p[i]) - exact) / max(1, abs(exact)))
+        }
+        XCTAssertLessThan(worst, 1e-6)
+    }
+}
