@@ -157,3 +157,22 @@ final class ActivationAccuracyTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-6)
     }
 }
+
+final class SoftmaxAccuracyTests: XCTestCase {
+    /// The vectorised exp inside the softmaxes: probabilities against Double, wide logit range.
+    func testSoftmaxProbabilitiesMatchDouble() {
+        var rng = SplitMix64(seed: 8)
+        let rows = 4, V = 300
+        let logits = TestBuffer(normal: rows * V, std: 20, rng: &rng), work = TestBuffer(rows * V), losses = TestBuffer(rows)
+        work.copy(from: logits)
+        let targets: [Int32] = [0, 1, 2, 3]
+        SoftmaxCrossEntropy.forward(logitsToProbs: work.p, losses: losses.p, targets: targets, rows: rows, vocab: V)
+        for r in 0..<rows {
+            let row = (0..<V).map { Double(logits.p[r * V + $0]) }
+            let maxv = row.max()!
+            let sum = row.map { exp($0 - maxv) }.reduce(0, +)
+            for j in 0..<V { XCTAssertEqual(Double(work.p[r * V + j]), exp(row[j] - maxv) / sum, accuracy: 1e-6) }
+            XCTAssertEqual(Double(losses.p[r]), log(sum) + maxv - row[r], accuracy: 1e-4 * max(1, abs(maxv - row[r])))
+        }
+    }
+}

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Causal multi-head self-attention on a fused (B, T, 3C) qkv buffer laid out [q | k | v] per
 /// position, head h owning channels h*hs ..< (h+1)*hs of each part (hs = C / heads).
 /// Per (batch, head) it is three GEMMs with strided operands, so nothing is transposed or copied:
@@ -26,14 +24,7 @@ public enum Attention {
 
     @inline(__always)
     static func causalSoftmaxRow(_ row: UnsafeMutablePointer<Float>, valid: Int, width: Int) {
-        var maxv = -Float.infinity
-        for j in 0..<valid { maxv = max(maxv, row[j]) }
-        var sum: Float = 0
-        for j in 0..<valid {
-            let e = Foundation.exp(row[j] - maxv)
-            row[j] = e
-            sum += e
-        }
+        let sum = expShiftedInPlace(row, valid, shift: vectorMax(row, valid))
         let inv = 1 / sum
         for j in 0..<valid { row[j] *= inv }
         for j in valid..<width { row[j] = 0 }
@@ -59,8 +50,7 @@ public enum Attention {
                 // d(pre)[i, j] = scale * att[i, j] * (d(att)[i, j] - sum_k att[i, k] d(att)[i, k]).
                 for t in 0..<T {
                     let ar = a + t * T, dr = scratch + t * T
-                    var dot: Float = 0
-                    for j in 0...t { dot += ar[j] * dr[j] }
+                    let dot = vectorDot(ar, dr, t + 1)
                     for j in 0...t { dr[j] = scale * ar[j] * (dr[j] - dot) }
                     for j in (t + 1)..<T { dr[j] = 0 }
                 }

@@ -10,16 +10,10 @@ public enum SoftmaxCrossEntropy {
                                targets: UnsafePointer<Int32>, rows: Int, vocab: Int) {
         for r in 0..<rows {
             let row = logitsToProbs + r * vocab
-            var maxv = -Float.infinity
-            for j in 0..<vocab { maxv = max(maxv, row[j]) }
+            let maxv = vectorMax(row, vocab)
             let target = Int(targets[r])
             let targetLogit = row[target]
-            var sum: Float = 0
-            for j in 0..<vocab {
-                let e = Foundation.exp(row[j] - maxv)
-                row[j] = e
-                sum += e
-            }
+            let sum = expShiftedInPlace(row, vocab, shift: maxv)
             let inv = 1 / sum
             for j in 0..<vocab { row[j] *= inv }
             // log-sum-exp form: exact even when the target's probability underflows.

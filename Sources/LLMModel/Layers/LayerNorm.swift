@@ -9,13 +9,9 @@ public enum LayerNorm {
         let invC = 1 / Float(channels)
         for r in 0..<rows {
             let x = inp + r * channels
-            var sum: Float = 0
-            for i in 0..<channels { sum += x[i] }
-            let m = sum * invC
+            let m = vectorSum(x, channels) * invC
             // Two-pass variance: the one-pass E[x^2]-E[x]^2 form loses precision on the residual stream.
-            var sq: Float = 0
-            for i in 0..<channels { let d = x[i] - m; sq += d * d }
-            let s = 1 / (sq * invC + eps).squareRoot()
+            let s = 1 / (sumOfSquaredDeviations(x, channels, mean: m) * invC + eps).squareRoot()
             let o = out + r * channels
             for i in 0..<channels { o[i] = (x[i] - m) * s * weight[i] + bias[i] }
             mean[r] = m
@@ -34,15 +30,8 @@ public enum LayerNorm {
         for r in 0..<rows {
             let x = inp + r * channels, d = dout + r * channels, dx = dinp + r * channels
             let m = mean[r], s = rstd[r]
-            var gMean: Float = 0, gnMean: Float = 0
-            for i in 0..<channels {
-                let n = (x[i] - m) * s
-                let g = weight[i] * d[i]
-                gMean += g
-                gnMean += g * n
-            }
-            gMean *= invC
-            gnMean *= invC
+            let (gSum, gnSum) = gradientMeans(x, d, weight, channels, mean: m, rstd: s)
+            let gMean = gSum * invC, gnMean = gnSum * invC
             for i in 0..<channels {
                 let n = (x[i] - m) * s
                 let g = weight[i] * d[i]
@@ -51,5 +40,34 @@ public enum LayerNorm {
                 dx[i] += s * (g - gMean - n * gnMean)
             }
         }
+    }
+
+    @inline(__always)
+    static func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, _ n: Int, mean: Float) -> Float {
+        var acc = Lanes(repeating: 0)
+        let m = Lanes(repeating: mean)
+        var i = 0
+        while i + Lanes.scalarCount <= n { let d = loadLanes(x + i) - m; acc += d * d; i += Lanes.scalarCount }
+        var sq = acc.sum()
+        while i < n { let d = x[i] - mean; sq += d * d; i += 1 }
+        return sq
+    }
+
+    /// (sum of weight * dout, sum of weight * dout * normalised x) over one row.
+    @inline(__always)
+    static func gradientMeans(_ x: UnsafePointer<Float>, _ d: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ n: Int,
+                              mean: Float, rstd: Float) -> (Float, Float) {
+        var accG = Lanes(repeating: 0), accGN = Lanes(repeating: 0)
+        let m = Lanes(repeating: mean), s = Lanes(repeating: rstd)
+        var i = 0
+        while i + Lanes.scalarCount <= n {
+            let g = loadLanes(w + i) * loadLanes(d + i)
+            accG += g
+            accGN += g * ((loadLanes(x + i) - m) * s)
+            i += Lanes.scalarCount
+        }
+        var g = accG.sum(), gn = accGN.sum()
+        while i < n { let gi = w[i] * d[i]; g += gi; gn += gi * ((x[i] - mean) * rstd); i += 1 }
+        return (g, gn)
     }
 }
