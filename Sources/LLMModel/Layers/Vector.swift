@@ -23,14 +23,18 @@ func vectorSum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     return s
 }
 
+/// Max with four independent scalar chains (SIMD16's pointwiseMax lowers to a per-lane loop
+/// through the stack on the baseline x86-64 target).
 @inline(__always)
 func vectorMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc = Lanes(repeating: -.infinity)
+    var m0 = -Float.infinity, m1 = m0, m2 = m0, m3 = m0
     var i = 0
-    while i + Lanes.scalarCount <= n { acc = pointwiseMax(acc, loadLanes(x + i)); i += Lanes.scalarCount }
-    var m = acc.max()
-    while i < n { m = max(m, x[i]); i += 1 }
-    return m
+    while i + 4 <= n {
+        m0 = max(m0, x[i]); m1 = max(m1, x[i + 1]); m2 = max(m2, x[i + 2]); m3 = max(m3, x[i + 3])
+        i += 4
+    }
+    while i < n { m0 = max(m0, x[i]); i += 1 }
+    return max(max(m0, m1), max(m2, m3))
 }
 
 @inline(__always)
