@@ -60,8 +60,10 @@ public final class GPT {
     let encoded, lnf, lnfMean, lnfRstd: UnsafeMutablePointer<Float>
     let blocks: [BlockActivations]
     // Backward scratch, reused by every block: the residual-stream gradient, one (BT, C) buffer,
-    // one (BT, 4C) buffer shared by dqkv and the MLP's hidden gradient, and one head's d(att).
-    let dresidual, dsmall, dbig, dattScratch: UnsafeMutablePointer<Float>
+    // one (BT, 4C) buffer shared by dqkv and d(activation output), one (BT, 4C) for d(c_fc output)
+    // (separate so the activation backward is not in place, which would defeat vectorisation),
+    // and d(att) for one head per thread.
+    let dresidual, dsmall, dbig, dhidden, dattScratch: UnsafeMutablePointer<Float>
     let inputs, targets: UnsafeMutablePointer<Int32>
     var haveTargets = false
 
@@ -81,7 +83,7 @@ public final class GPT {
         let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
         let L = config.layers, NH = config.heads, BT = B * T
         let perBlock = BT * C * 8 + BT * 4 + BT * 3 * C + B * NH * T * T + BT * 4 * C * 2
-        let total = BT * C + BT * C + 2 * BT + BT * V + BT + L * perBlock + BT * C * 2 + BT * 4 * C + T * T
+        let total = BT * C + BT * C + 2 * BT + BT * V + BT + L * perBlock + BT * C * 2 + BT * 4 * C * 2 + Attention.scratchCount(time: T)
         arena = .allocate(capacity: total)
         arena.initialize(repeating: 0)
         var cursor = arena.baseAddress!
@@ -101,7 +103,8 @@ public final class GPT {
         dresidual = take(BT * C)
         dsmall = take(BT * C)
         dbig = take(BT * 4 * C)
-        dattScratch = take(T * T)
+        dhidden = take(BT * 4 * C)
+        dattScratch = take(Attention.scratchCount(time: T))
         precondition(cursor - arena.baseAddress! <= total)
         inputs = .allocate(capacity: BT)
         inputs.initialize(repeating: 0, count: BT)
@@ -149,10 +152,8 @@ public final class GPT {
     public func forward(inputs tokenInputs: UnsafePointer<Int32>, targets tokenTargets: UnsafePointer<Int32>?) -> Float {
         let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
         let NH = config.heads, BT = B * T
-        for i in 0..<BT {
-            precondition(tokenInputs[i] >= 0 && Int(tokenInputs[i]) < V, "input token out of range")
-            inputs[i] = tokenInputs[i]
-        }
+        for i in 0..<BT { inputs[i] = tokenInputs[i] }
+        for i in 0..<BT { precondition(inputs[i] >= 0 && Int(inputs[i]) < V, "input token out of range") }
         let p = parameters.baseAddress!
         Encoder.forward(out: encoded, tokens: inputs, wte: p + layout.wte, wpe: p + layout.wpe, batch: B, time: T, channels: C)
         var residual = UnsafePointer(encoded)
@@ -223,10 +224,10 @@ public final class GPT {
             Matmul.backward(dinp: dbig, dweight: g + w.fcprojw, dbias: g + w.fcprojb, dout: dresidual, inp: a.fchAct,
                             weight: p + w.fcprojw, rows: BT, inChannels: 4 * C, outChannels: C)
             switch config.activation {
-            case .gelu: GELU.backward(dinp: dbig, inp: a.fch, dout: dbig, count: BT * 4 * C)
-            case .relu: ReLU.backward(dinp: dbig, inp: a.fch, dout: dbig, count: BT * 4 * C)
+            case .gelu: GELU.backward(dinp: dhidden, inp: a.fch, dout: dbig, count: BT * 4 * C)
+            case .relu: ReLU.backward(dinp: dhidden, inp: a.fch, dout: dbig, count: BT * 4 * C)
             }
-            Matmul.backward(dinp: dsmall, dweight: g + w.fcw, dbias: g + w.fcb, dout: dbig, inp: a.ln2,
+            Matmul.backward(dinp: dsmall, dweight: g + w.fcw, dbias: g + w.fcb, dout: dhidden, inp: a.ln2,
                             weight: p + w.fcw, rows: BT, inChannels: C, outChannels: 4 * C)
             LayerNorm.backward(dinp: dresidual, dweight: g + w.ln2w, dbias: g + w.ln2b, dout: dsmall, inp: a.res2,
                                weight: p + w.ln2w, mean: a.ln2Mean, rstd: a.ln2Rstd, rows: BT, channels: C)

@@ -24,21 +24,25 @@ public enum GELU {
     static let scale: Float = (2 / Float.pi).squareRoot()
 
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let x = inp[i]
-            out[i] = 0.5 * x * (1 + fastTanh(scale * (x + 0.044715 * x * x * x)))
+        Parallel.chunks(count, minChunk: 1 << 14) { range in
+            for i in range {
+                let x = inp[i]
+                out[i] = 0.5 * x * (1 + fastTanh(scale * (x + 0.044715 * x * x * x)))
+            }
         }
     }
 
-    /// dinp = dout * gelu'(inp); `dinp` may alias `dout` (the model runs it in place).
+    /// dinp = dout * gelu'(inp). Distinct buffers: in place, LLVM's overlap check fails and the loop runs scalar.
     public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                 dout: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let x = inp[i]
-            let th = fastTanh(scale * (x + 0.044715 * x * x * x))
-            let sech2 = 1 - th * th
-            let local = 0.5 * (1 + th) + 0.5 * x * sech2 * scale * (1 + 3 * 0.044715 * x * x)
-            dinp[i] = local * dout[i]
+        Parallel.chunks(count, minChunk: 1 << 14) { range in
+            for i in range {
+                let x = inp[i]
+                let th = fastTanh(scale * (x + 0.044715 * x * x * x))
+                let sech2 = 1 - th * th
+                let local = 0.5 * (1 + th) + 0.5 * x * sech2 * scale * (1 + 3 * 0.044715 * x * x)
+                dinp[i] = local * dout[i]
+            }
         }
     }
 }
@@ -46,12 +50,16 @@ public enum GELU {
 /// ReLU, max(0, x); the gradient at exactly 0 is taken as 0.
 public enum ReLU {
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count { out[i] = max(inp[i], 0) }
+        Parallel.chunks(count, minChunk: 1 << 14) { range in
+            for i in range { out[i] = max(inp[i], 0) }
+        }
     }
 
-    /// dinp = dout where inp > 0, else 0; `dinp` may alias `dout`.
+    /// dinp = dout where inp > 0, else 0.
     public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                 dout: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count { dinp[i] = inp[i] > 0 ? dout[i] : 0 }
+        Parallel.chunks(count, minChunk: 1 << 14) { range in
+            for i in range { dinp[i] = inp[i] > 0 ? dout[i] : 0 }
+        }
     }
 }

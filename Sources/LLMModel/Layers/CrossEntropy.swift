@@ -8,16 +8,17 @@ public enum SoftmaxCrossEntropy {
     /// logits (rows, V) becomes probabilities; losses[r] = -log p[r, targets[r]].
     public static func forward(logitsToProbs: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>,
                                targets: UnsafePointer<Int32>, rows: Int, vocab: Int) {
-        for r in 0..<rows {
-            let row = logitsToProbs + r * vocab
-            let maxv = vectorMax(row, vocab)
-            let target = Int(targets[r])
-            let targetLogit = row[target]
-            let sum = expShiftedInPlace(row, vocab, shift: maxv)
-            let inv = 1 / sum
-            for j in 0..<vocab { row[j] *= inv }
-            // log-sum-exp form: exact even when the target's probability underflows.
-            losses[r] = Foundation.log(sum) + maxv - targetLogit
+        Parallel.chunks(rows, minChunk: 8) { range in
+            for r in range {
+                let row = logitsToProbs + r * vocab
+                let maxv = vectorMax(row, vocab)
+                let targetLogit = row[Int(targets[r])]
+                let sum = expShiftedInPlace(row, vocab, shift: maxv)
+                let inv = 1 / sum
+                for j in 0..<vocab { row[j] *= inv }
+                // log-sum-exp form: exact even when the target's probability underflows.
+                losses[r] = Foundation.log(sum) + maxv - targetLogit
+            }
         }
     }
 
@@ -25,10 +26,12 @@ public enum SoftmaxCrossEntropy {
     /// lossScale / rows for the mean loss.
     public static func backward(probsToDlogits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>,
                                 scale: Float, rows: Int, vocab: Int) {
-        for r in 0..<rows {
-            let row = probsToDlogits + r * vocab
-            for j in 0..<vocab { row[j] *= scale }
-            row[Int(targets[r])] -= scale
+        Parallel.chunks(rows, minChunk: 8) { range in
+            for r in range {
+                let row = probsToDlogits + r * vocab
+                for j in 0..<vocab { row[j] *= scale }
+                row[Int(targets[r])] -= scale
+            }
         }
     }
 }

@@ -7,15 +7,17 @@ public enum LayerNorm {
                                rstd: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: Int, channels: Int) {
         let invC = 1 / Float(channels)
-        for r in 0..<rows {
-            let x = inp + r * channels
-            let m = vectorSum(x, channels) * invC
-            // Two-pass variance: the one-pass E[x^2]-E[x]^2 form loses precision on the residual stream.
-            let s = 1 / (sumOfSquaredDeviations(x, channels, mean: m) * invC + eps).squareRoot()
-            let o = out + r * channels
-            for i in 0..<channels { o[i] = (x[i] - m) * s * weight[i] + bias[i] }
-            mean[r] = m
-            rstd[r] = s
+        Parallel.chunks(rows, minChunk: 32) { range in
+            for r in range {
+                let x = inp + r * channels
+                let m = vectorSum(x, channels) * invC
+                // Two-pass variance: the one-pass E[x^2]-E[x]^2 form loses precision on the residual stream.
+                let s = 1 / (sumOfSquaredDeviations(x, channels, mean: m) * invC + eps).squareRoot()
+                let o = out + r * channels
+                for i in 0..<channels { o[i] = (x[i] - m) * s * weight[i] + bias[i] }
+                mean[r] = m
+                rstd[r] = s
+            }
         }
     }
 
@@ -27,17 +29,27 @@ public enum LayerNorm {
                                 inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, channels: Int) {
         let invC = 1 / Float(channels)
-        for r in 0..<rows {
-            let x = inp + r * channels, d = dout + r * channels, dx = dinp + r * channels
-            let m = mean[r], s = rstd[r]
-            let (gSum, gnSum) = gradientMeans(x, d, weight, channels, mean: m, rstd: s)
-            let gMean = gSum * invC, gnMean = gnSum * invC
-            for i in 0..<channels {
-                let n = (x[i] - m) * s
-                let g = weight[i] * d[i]
-                dbias[i] += d[i]
-                dweight[i] += n * d[i]
-                dx[i] += s * (g - gMean - n * gnMean)
+        Parallel.chunks(rows, minChunk: 32) { range in
+            for r in range {
+                let x = inp + r * channels, d = dout + r * channels, dx = dinp + r * channels
+                let m = mean[r], s = rstd[r]
+                let (gSum, gnSum) = gradientMeans(x, d, weight, channels, mean: m, rstd: s)
+                let gMean = gSum * invC, gnMean = gnSum * invC
+                for i in 0..<channels {
+                    let n = (x[i] - m) * s
+                    dx[i] += s * (weight[i] * d[i] - gMean - n * gnMean)
+                }
+            }
+        }
+        // The parameter gradients sum over rows: split by channel so no two threads share one.
+        Parallel.chunks(channels, minChunk: 64) { range in
+            for r in 0..<rows {
+                let x = inp + r * channels, d = dout + r * channels
+                let m = mean[r], s = rstd[r]
+                for i in range {
+                    dbias[i] += d[i]
+                    dweight[i] += (x[i] - m) * s * d[i]
+                }
             }
         }
     }

@@ -21,13 +21,15 @@ public enum Matmul {
                                residual: UnsafePointer<Float>? = nil,
                                rows: Int, inChannels: Int, outChannels: Int) {
         // Seed the output with bias (+ residual), then accumulate the product onto it.
-        for r in 0..<rows {
-            let o = out + r * outChannels
-            if let residual {
-                let res = residual + r * outChannels
-                for j in 0..<outChannels { o[j] = res[j] + bias[j] }
-            } else {
-                for j in 0..<outChannels { o[j] = bias[j] }
+        Parallel.chunks(rows, minChunk: 32) { range in
+            for r in range {
+                let o = out + r * outChannels
+                if let residual {
+                    let res = residual + r * outChannels
+                    for j in 0..<outChannels { o[j] = res[j] + bias[j] }
+                } else {
+                    for j in 0..<outChannels { o[j] = bias[j] }
+                }
             }
         }
         sgemm(m: rows, n: outChannels, k: inChannels, a: inp, lda: inChannels,
@@ -44,9 +46,11 @@ public enum Matmul {
               b: weight, ldb: outChannels, beta: accumulateInput ? 1 : 0, c: dinp, ldc: inChannels)
         sgemm(transA: true, m: inChannels, n: outChannels, k: rows, a: inp, lda: inChannels,
               b: dout, ldb: outChannels, beta: 1, c: dweight, ldc: outChannels)
-        for r in 0..<rows {
-            let d = dout + r * outChannels
-            for j in 0..<outChannels { dbias[j] += d[j] }
+        Parallel.chunks(outChannels, minChunk: 64) { range in
+            for r in 0..<rows {
+                let d = dout + r * outChannels
+                for j in range { dbias[j] += d[j] }
+            }
         }
     }
 }
