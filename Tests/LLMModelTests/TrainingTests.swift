@@ -128,3 +128,39 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(Double(loss), sum / 4, accuracy: 1e-5)
     }
 }
+
+/// The threaded kernels only split work on sizes above their chunk thresholds, so this uses a
+/// model big enough to take every parallel path (rows, channels, heads, AdamW chunks).
+final class ThreadingTests: XCTestCase {
+    func gradientsAndLosses(threads: Int, steps: Int) -> ([Float], [Float]) {
+        let saved = BLASThreads.current
+        BLASThreads.set(threads)
+        defer { BLASThreads.set(saved) }
+        let config = GPTConfig(vocabSize: 512, contextLength: 64, layers: 2, heads: 4, modelDim: 128)
+        let B = 4, T = 64
+        let model = GPT(config: config, batchSize: B, sequenceLength: T, seed: 5)
+        let optimizer = AdamW(parameterCount: model.parameterCount)
+        var rng = SplitMix64(seed: 6)
+        let tokens = (0...(B * T)).map { _ in Int32(rng.next() % 512) }
+        var losses: [Float] = []
+        for _ in 0..<steps {
+            model.zeroGradients()
+            losses.append(model.forward(inputs: tokens, targets: Array(tokens[1...])))
+            model.backward(lossScale: 1)
+            clipGradients(model.gradients, maxNorm: 1)
+            optimizer.update(model: model, learningRate: 1e-3)
+        }
+        return (Array(model.gradients), losses)
+    }
+
+    func testTwoThreadsMatchOneThreadAndRepeat() {
+        let (g1, l1) = gradientsAndLosses(threads: 1, steps: 3)
+        let (g2, l2) = gradientsAndLosses(threads: 2, steps: 3)
+        let (g2again, l2again) = gradientsAndLosses(threads: 2, steps: 3)
+        XCTAssertEqual(l2.map(\.bitPattern), l2again.map(\.bitPattern))
+        XCTAssertEqual(g2.map(\.bitPattern), g2again.map(\.bitPattern))
+        // Across thread counts only OpenBLAS's own blocking may differ: equal to rounding.
+        for (a, b) in zip(l1, l2) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        XCTAssertLessThan(relativeError(g1.map(Double.init), g2.map(Double.init)), 1e-4)
+    }
+}
