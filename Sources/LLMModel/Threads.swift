@@ -7,4 +7,9 @@ public enum BLASThreads {
     }
 
     public static var current: Int { Int(openblas_get_num_threads()) }
+
+    /// The kernel family OpenBLAS picked at load time, e.g. "Cooperlake" or "SkylakeX". On a CPU
+    /// that OpenBLAS 0.3.21 does not recognise it falls back to "Prescott" (SSE3, ~1/4 of the
+    /// AVX-512 speed); `OPENBLAS_CORETYPE=Cooperlake` in the environment before start-up overrides it.
+    public static var coreName: String { String(cString: openblas_get_corename()) }
 }
