@@ -1,27 +1,37 @@
 import Foundation
 
-// GPT-2-style decoder-only transformer, fp32, hand-written forward and backward (after llm.c's
-// train_gpt2.c). Public API used by the trainer:
+// GPT-2-style decoder-only transformer, fp32, hand-written forward and backward after llm.c's
+// train_gpt2.c: activations (B, T, C) row-major, every matrix product a cblas_sgemm, the
+// elementwise kernels plain loops over unsafe pointers (Layers/*.swift, each forward beside its
+// backward). Public API, as the trainer uses it:
 //
+//   BLASThreads.set(1)                                   // OpenBLAS and elementwise threads (1 per MPI rank)
 //   let model = GPT(config: cfg, batchSize: B, sequenceLength: T, seed: 42)   // allocates everything
-//   model.parameters / model.gradients      flat UnsafeMutableBufferPointer<Float>, parameterCount long
-//   model.tensors                           [ParameterTensor] named views (HF GPT-2 names, see ParameterLayout)
+//   model.parameters, model.gradients                    // UnsafeMutableBufferPointer<Float>, parameterCount each
+//   model.tensors                                        // [ParameterTensor]: name, shape, offset, count, decays
+//   model.rng.state                                      // PRNG state after init (checkpointable)
+//   let optimizer = AdamW(parameterCount: model.parameterCount, config: AdamWConfig(...))
+//   let schedule = LearningRateSchedule(maxLR:minLR:warmupSteps:totalSteps:)
 //   model.zeroGradients()
-//   for micro in 0..<k {                    // gradient accumulation
-//       let loss = model.forward(inputs: x, targets: y)   // B*T Int32 each; mean loss over B*T
-//       model.backward(lossScale: 1 / Float(k))           // adds d(loss * lossScale) into gradients
+//   for micro in 0..<k {                                 // gradient accumulation
+//       let loss = model.forward(inputs: x, targets: y)  // x, y: B*T Int32, (B, T) row-major; mean loss
+//       model.backward(lossScale: 1 / Float(k))          // ADDS d(mean loss * lossScale) to gradients
 //   }
-//   (all-reduce model.gradients and divide by ranks)
-//   let norm = clipGradients(model.gradients, maxNorm: 1)  // returns the pre-clip global norm
-//   optimizer.update(model: model, learningRate: schedule.rate(at: step))   // AdamW
+//   (all-reduce model.gradients, divide by the number of ranks)
+//   let norm = clipGradients(model.gradients, maxNorm: 1)   // pre-clip global L2 norm
+//   optimizer.update(model: model, learningRate: schedule.rate(at: step))
+//   checkpoint: model.parameters, optimizer.m, optimizer.v, optimizer.step, model.rng.state
 //
-// forward(inputs:targets: nil) computes logits only (model.logits, (B, T, V)) and returns .nan.
-// After a forward with targets, model.logits holds the softmax probabilities instead (the
-// fused cross-entropy works in place), and backward() turns them into dlogits.
-// With debugChecks on, every forward scans each activation and sets `nonFinite` to the first
-// NaN/Inf found (layer and tensor), or nil. Tokens outside 0..<vocabSize trap.
-// Memory: parameters, gradients, activations and backward scratch are allocated (and touched)
-// once in init; forward/backward allocate nothing.
+// forward(inputs:targets: nil) computes the logits only (model.logits, (B, T, V)) and returns
+// .nan. A forward with targets turns model.logits into softmax probabilities in place (fused
+// cross-entropy) and fills model.losses (B, T); backward() then turns them into dlogits, so
+// each backward needs its own forward with targets. Tokens outside 0..<vocabSize trap.
+// With debugChecks on, each forward scans every activation and sets `nonFinite` to the first
+// NaN/Inf (layer and tensor name), or nil; the trainer decides whether to stop.
+// Memory: parameters, gradients, activations and backward scratch are allocated and touched
+// once in init; forward and backward allocate nothing. Parameter layout: see ParameterLayout.
+// Results are bit-identical for the same seed and thread count: each elementwise output is
+// computed by one thread in a fixed order, and the thread split never changes a sum's order.
 
 /// Where a debug check found a NaN or Inf. `layer` is nil for the embedding and the head.
 public struct NonFiniteActivation: Error, Equatable, CustomStringConvertible {
