@@ -176,3 +176,41 @@ final class SoftmaxAccuracyTests: XCTestCase {
         }
     }
 }
+
+/// Attention at a length spanning several causal blocks (and a ragged last one), checked by
+/// directional derivatives: <grad, u> against (f(x + eps u) - f(x - eps u)) / 2 eps.
+final class LongAttentionTests: XCTestCase {
+    func testAttentionGradientsAcrossBlocks() {
+        var rng = SplitMix64(seed: 12)
+        let B = 1, T = 150, C = 16, NH = 2
+        let qkv = TestBuffer(normal: B * T * 3 * C, rng: &rng), w = TestBuffer(normal: B * T * C, rng: &rng)
+        let out = TestBuffer(B * T * C), att = TestBuffer(B * NH * T * T)
+        func f() -> Double {
+            Attention.forward(out: out.p, att: att.p, qkv: qkv.p, batch: B, time: T, channels: C, heads: NH)
+            return dot(out, w)
+        }
+        _ = f()
+        for row in stride(from: 0, to: NH * T, by: 37) {
+            let t = row % T
+            XCTAssertEqual(att.values[(row * T)..<(row * T + t + 1)].reduce(0, +), 1, accuracy: 1e-4)
+            XCTAssertTrue(att.values[(row * T + t + 1)..<((row + 1) * T)].allSatisfy { $0 == 0 })
+        }
+        let dqkv = TestBuffer(B * T * 3 * C, fill: 7), scratch = TestBuffer(Attention.scratchCount(time: T), fill: 9)
+        Attention.backward(dqkv: dqkv.p, scratch: scratch.p, dout: w.p, qkv: qkv.p, att: att.p, batch: B, time: T, channels: C, heads: NH)
+        let saved = TestBuffer(qkv.count)
+        saved.copy(from: qkv)
+        var analytic: [Double] = [], numeric: [Double] = []
+        for _ in 0..<6 {
+            let u = TestBuffer(normal: qkv.count, rng: &rng)
+            let eps: Float = 1e-3
+            for i in 0..<qkv.count { qkv.p[i] = saved.p[i] + eps * u.p[i] }
+            let plus = f()
+            for i in 0..<qkv.count { qkv.p[i] = saved.p[i] - eps * u.p[i] }
+            let minus = f()
+            qkv.copy(from: saved)
+            numeric.append((plus - minus) / Double(2 * eps))
+            analytic.append(dot(dqkv, u))
+        }
+        XCTAssertLessThan(relativeError(analytic, numeric), 2e-3)
+    }
+}
