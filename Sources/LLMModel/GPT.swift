@@ -92,7 +92,7 @@ public final class GPT {
 
         let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
         let L = config.layers, NH = config.heads, BT = B * T
-        let perBlock = BT * C * 8 + BT * 4 + BT * 3 * C + B * NH * T * T + BT * 4 * C * 2
+        let perBlock = BT * C * 5 + BT * 4 + BT * 3 * C + B * NH * T * T + BT * 4 * C * 2
         let total = BT * C + BT * C + 2 * BT + BT * V + BT + L * perBlock + BT * C * 2 + BT * 4 * C * 2 + Attention.scratchCount(time: T)
         arena = .allocate(capacity: total)
         arena.initialize(repeating: 0)
@@ -115,7 +115,7 @@ public final class GPT {
         dbig = take(BT * 4 * C)
         dhidden = take(BT * 4 * C)
         dattScratch = take(Attention.scratchCount(time: T))
-        precondition(cursor - arena.baseAddress! <= total)
+        precondition(cursor - arena.baseAddress! == total)
         inputs = .allocate(capacity: BT)
         inputs.initialize(repeating: 0, count: BT)
         targets = .allocate(capacity: BT)
