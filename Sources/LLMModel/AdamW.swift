@@ -1,5 +1,6 @@
 import Foundation
 
+/// AdamW hyper-parameters; the defaults are nanoGPT's GPT-2 settings.
 public struct AdamWConfig: Codable, Equatable, Sendable {
     public var learningRate: Float
     public var beta1: Float
@@ -21,7 +22,8 @@ public struct AdamWConfig: Codable, Equatable, Sendable {
 ///   m = b1 m + (1 - b1) g ;  v = b2 v + (1 - b2) g^2
 ///   p = p - lr * ( (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps) + wd * p )
 /// where wd applies only to tensors with `decays` (rank >= 2: matrices and embeddings, as nanoGPT).
-/// `m`, `v` (parallel to the parameters) and `step` are public so a checkpoint can save them.
+/// `m`, `v` (parallel to the parameters, zero at start) and `step` (updates done so far) are
+/// public so a checkpoint can save and restore them.
 public final class AdamW {
     public var config: AdamWConfig
     public let m: UnsafeMutableBufferPointer<Float>
