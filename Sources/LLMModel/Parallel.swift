@@ -1,9 +1,9 @@
 import Dispatch
 import Foundation
 
-/// Splits elementwise work over the same number of threads as OpenBLAS uses, so one setting
-/// (`BLASThreads.set`) governs all compute. Every kernel partitions so that each output element
-/// is computed by one thread in a fixed order: results do not depend on the thread count.
+/// Splits work over `BLASThreads.current` threads, so one setting governs all compute. Every
+/// kernel partitions so that each output element is computed by one thread in a fixed order:
+/// results do not depend on the thread count.
 enum Parallel {
     static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
@@ -25,8 +25,8 @@ enum Parallel {
 
     /// As `chunks`, also passing the range's index (< workers), e.g. to pick per-thread scratch.
     @inline(__always)
-    static func indexedChunks(_ count: Int, minChunk: Int, workers: Int = workers, _ body: (Int, Range<Int>) -> Void) {
-        let n = min(workers, cores, count / max(minChunk, 1))
+    static func indexedChunks(_ count: Int, minChunk: Int, _ body: (Int, Range<Int>) -> Void) {
+        let n = min(workers, count / max(minChunk, 1))
         if n <= 1 {
             body(0, 0..<count)
             return

@@ -1,13 +1,24 @@
 import COpenBLAS
 import Foundation
 
-/// OpenBLAS thread control: the BLAS threads do all the matrix products. Under mpirun use 1 per rank.
+/// The compute thread count, for GEMMs and elementwise kernels alike. OpenBLAS itself is kept
+/// at one thread: `sgemm` splits large products over our workers instead, so a single pool of
+/// threads does all the work. (With OpenBLAS's own pool, its idle threads spin after each GEMM
+/// and starve the elementwise workers on a 2-core machine: ~10% slower at 2 threads.)
+/// The starting count is what OpenBLAS was configured with (OPENBLAS_NUM_THREADS, else the
+/// cores); under mpirun use 1 per rank.
 public enum BLASThreads {
     public static func set(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
+        threads = max(1, count)
     }
 
-    public static var current: Int { Int(openblas_get_num_threads()) }
+    public static var current: Int { threads }
+
+    private static var threads: Int = {
+        let configured = Int(openblas_get_num_threads())
+        openblas_set_num_threads(1)
+        return max(1, configured)
+    }()
 
     /// The kernel family OpenBLAS picked at load time, e.g. "Cooperlake" or "SkylakeX". On a CPU
     /// that OpenBLAS 0.3.21 does not recognise it falls back to "Prescott" (SSE3, ~1/4 of the

@@ -23,10 +23,10 @@ public enum Attention {
                 let r1 = min(r0 + block, T)
                 // Rows r0..<r1 of q k^T need keys 0..<r1 only.
                 sgemm(transB: true, m: r1 - r0, n: r1, k: hs, alpha: scale, a: q + r0 * 3 * C, lda: 3 * C,
-                      b: k, ldb: 3 * C, beta: 0, c: a + r0 * T, ldc: T)
+                      b: k, ldb: 3 * C, beta: 0, c: a + r0 * T, ldc: T, parallel: false)
                 for t in r0..<r1 { causalSoftmaxRow(a + t * T, valid: t + 1, width: T) }
                 sgemm(m: r1 - r0, n: hs, k: r1, a: a + r0 * T, lda: T, b: v, ldb: 3 * C, beta: 0,
-                      c: y + r0 * C, ldc: C)
+                      c: y + r0 * C, ldc: C, parallel: false)
             }
         }
     }
@@ -60,7 +60,7 @@ public enum Attention {
                 let r1 = min(r0 + block, T)
                 // d(att) = dy v^T, rows r0..<r1, keys 0..<r1 (the rest is masked).
                 sgemm(transB: true, m: r1 - r0, n: r1, k: hs, a: dy + r0 * C, lda: C, b: v, ldb: 3 * C, beta: 0,
-                      c: scratch + r0 * T, ldc: T)
+                      c: scratch + r0 * T, ldc: T, parallel: false)
                 // Softmax backward, folding in the 1/sqrt(hs) of the forward:
                 // d(pre)[i, j] = scale * att[i, j] * (d(att)[i, j] - sum_k att[i, k] d(att)[i, k]).
                 for t in r0..<r1 {
@@ -71,29 +71,25 @@ public enum Attention {
                 }
                 // dq = d(pre) k for the same rows.
                 sgemm(m: r1 - r0, n: hs, k: r1, a: scratch + r0 * T, lda: T, b: k, ldb: 3 * C, beta: 0,
-                      c: dq + r0 * 3 * C, ldc: 3 * C)
+                      c: dq + r0 * 3 * C, ldc: 3 * C, parallel: false)
             }
             // Keys c0..<c1 receive from queries c0..<T only: dv = att^T dy, dk = d(pre)^T q.
             for c0 in stride(from: 0, to: T, by: block) {
                 let c1 = min(c0 + block, T)
                 sgemm(transA: true, m: c1 - c0, n: hs, k: T - c0, a: a + c0 * T + c0, lda: T, b: dy + c0 * C, ldb: C,
-                      beta: 0, c: dv + c0 * 3 * C, ldc: 3 * C)
+                      beta: 0, c: dv + c0 * 3 * C, ldc: 3 * C, parallel: false)
                 sgemm(transA: true, m: c1 - c0, n: hs, k: T - c0, a: scratch + c0 * T + c0, lda: T, b: q + c0 * 3 * C,
-                      ldb: 3 * C, beta: 0, c: dk + c0 * 3 * C, ldc: 3 * C)
+                      ldb: 3 * C, beta: 0, c: dk + c0 * 3 * C, ldc: 3 * C, parallel: false)
             }
         }
     }
 
     /// Runs `body(worker, bh)` for every (batch, head) pair, the pairs split over the workers.
-    /// The per-head GEMMs are small (T x T x hs), so one single-threaded GEMM per worker beats
-    /// a multi-threaded GEMM per head; OpenBLAS is set to one thread meanwhile so concurrent
-    /// calls stay in their calling threads.
+    /// The per-head GEMMs are small (at most T x T x hs), so each runs whole in its worker
+    /// (`parallel: false`) rather than split.
     @inline(__always)
     static func acrossHeads(_ pairs: Int, _ body: (Int, Int) -> Void) {
-        let threads = BLASThreads.current
-        if threads > 1 { BLASThreads.set(1) }
-        defer { if threads > 1 { BLASThreads.set(threads) } }
-        Parallel.indexedChunks(pairs, minChunk: 1, workers: threads) { worker, range in
+        Parallel.indexedChunks(pairs, minChunk: 1) { worker, range in
             for bh in range { body(worker, bh) }
         }
     }
