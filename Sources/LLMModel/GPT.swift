@@ -5,7 +5,7 @@ import Foundation
 // elementwise kernels plain loops over unsafe pointers (Layers/*.swift, each forward beside its
 // backward). Public API, as the trainer uses it:
 //
-//   BLASThreads.set(1)                                   // OpenBLAS and elementwise threads (1 per MPI rank)
+//   BLASThreads.set(1)                                   // compute threads: GEMM and elementwise (1 per MPI rank)
 //   let model = GPT(config: cfg, batchSize: B, sequenceLength: T, seed: 42)   // allocates everything
 //   model.parameters, model.gradients                    // UnsafeMutableBufferPointer<Float>, parameterCount each
 //   model.tensors                                        // [ParameterTensor]: name, shape, offset, count, decays
@@ -30,8 +30,9 @@ import Foundation
 // NaN/Inf (layer and tensor name), or nil; the trainer decides whether to stop.
 // Memory: parameters, gradients, activations and backward scratch are allocated and touched
 // once in init; forward and backward allocate nothing. Parameter layout: see ParameterLayout.
-// Results are bit-identical for the same seed and thread count: each elementwise output is
-// computed by one thread in a fixed order, and the thread split never changes a sum's order.
+// Results are bit-identical for the same seed on any thread count (given the same OpenBLAS
+// kernel): GEMMs are split by rows/columns, never along k, and each elementwise output is
+// computed by one thread in a fixed order (ThreadingTests checks 1 vs 2 threads).
 
 /// Where a debug check found a NaN or Inf. `layer` is nil for the embedding and the head.
 public struct NonFiniteActivation: Error, Equatable, CustomStringConvertible {
