@@ -1,5 +1,6 @@
 import Foundation
 
+/// AdamW hyper-parameters; the defaults are nanoGPT's GPT-2 settings.
 public struct AdamWConfig: Codable, Equatable, Sendable {
     public var learningRate: Float
     public var beta1: Float
@@ -21,7 +22,8 @@ public struct AdamWConfig: Codable, Equatable, Sendable {
 ///   m = b1 m + (1 - b1) g ;  v = b2 v + (1 - b2) g^2
 ///   p = p - lr * ( (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps) + wd * p )
 /// where wd applies only to tensors with `decays` (rank >= 2: matrices and embeddings, as nanoGPT).
-/// `m`, `v` (parallel to the parameters) and `step` are public so a checkpoint can save them.
+/// `m`, `v` (parallel to the parameters, zero at start) and `step` (updates done so far) are
+/// public so a checkpoint can save and restore them.
 public final class AdamW {
     public var config: AdamWConfig
     public let m: UnsafeMutableBufferPointer<Float>
@@ -59,25 +61,58 @@ public final class AdamW {
         let p = parameters.baseAddress!, g = gradients.baseAddress!, mm = m.baseAddress!, vv = v.baseAddress!
         for t in tensors {
             let wd = t.decays ? config.weightDecay : 0
-            for i in t.offset..<(t.offset + t.count) {
-                let gi = g[i]
-                let mi = b1 * mm[i] + (1 - b1) * gi
-                let vi = b2 * vv[i] + (1 - b2) * gi * gi
-                mm[i] = mi
-                vv[i] = vi
-                let update = (mi / c1) / ((vi / c2).squareRoot() + eps)
-                p[i] -= lr * (update + wd * p[i])
+            Parallel.chunks(t.count, minChunk: 1 << 15) { range in
+                let lo = t.offset + range.lowerBound, hi = t.offset + range.upperBound
+                var i = lo
+                // 16 lanes at a time, then the tail. Both perform the same IEEE operations in the
+                // same order, so where a chunk boundary falls does not change any result.
+                let vb1 = Lanes(repeating: b1), vb2 = Lanes(repeating: b2), one = Lanes(repeating: 1)
+                while i + Lanes.scalarCount <= hi {
+                    let gi = loadLanes(g + i)
+                    let mi = vb1 * loadLanes(mm + i) + (one - vb1) * gi
+                    let vi = vb2 * loadLanes(vv + i) + (one - vb2) * gi * gi
+                    storeLanes(mi, mm + i)
+                    storeLanes(vi, vv + i)
+                    let update = (mi / c1) / ((vi / c2).squareRoot() + eps)
+                    let pi = loadLanes(p + i)
+                    storeLanes(pi - lr * (update + wd * pi), p + i)
+                    i += Lanes.scalarCount
+                }
+                while i < hi {
+                    let gi = g[i]
+                    let mi = b1 * mm[i] + (1 - b1) * gi
+                    let vi = b2 * vv[i] + (1 - b2) * gi * gi
+                    mm[i] = mi
+                    vv[i] = vi
+                    let update = (mi / c1) / ((vi / c2).squareRoot() + eps)
+                    p[i] -= lr * (update + wd * p[i])
+                    i += 1
+                }
             }
         }
     }
 }
 
-/// The global L2 norm of `gradients`, accumulated in Double so it does not depend on the
-/// buffer's size or order of magnitude.
+/// Blocks of the norm's sum: fixed, so the result does not depend on the thread count.
+private let normBlock = 1 << 14
+
+/// The global L2 norm of `gradients`: squares summed in Float lanes per block of 16K, the
+/// blocks summed in Double in order, so it is deterministic and accurate for any buffer size.
 public func gradientNorm(_ gradients: UnsafeMutableBufferPointer<Float>) -> Float {
-    var sum: Double = 0
-    for x in gradients { sum += Double(x) * Double(x) }
-    return Float(sum.squareRoot())
+    let n = gradients.count, g = gradients.baseAddress!
+    let blocks = (n + normBlock - 1) / normBlock
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(blocks, 1)) { partial in
+        let partial = partial.baseAddress!
+        Parallel.chunks(blocks, minChunk: 8) { range in
+            for block in range {
+                let start = block * normBlock
+                partial[block] = Double(vectorDot(g + start, g + start, min(normBlock, n - start)))
+            }
+        }
+        var sum = 0.0
+        for block in 0..<blocks { sum += partial[block] }
+        return Float(sum.squareRoot())
+    }
 }
 
 /// Global-norm clipping: if the norm exceeds `maxNorm`, scales every gradient by
@@ -87,8 +122,10 @@ public func gradientNorm(_ gradients: UnsafeMutableBufferPointer<Float>) -> Floa
 public func clipGradients(_ gradients: UnsafeMutableBufferPointer<Float>, maxNorm: Float) -> Float {
     let norm = gradientNorm(gradients)
     if norm > maxNorm {
-        let scale = maxNorm / (norm + 1e-6)
-        for i in gradients.indices { gradients[i] *= scale }
+        let scale = maxNorm / (norm + 1e-6), g = gradients.baseAddress!
+        Parallel.chunks(gradients.count, minChunk: 1 << 15) { range in
+            for i in range { g[i] *= scale }
+        }
     }
     return norm
 }

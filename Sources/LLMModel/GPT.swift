@@ -1,27 +1,38 @@
 import Foundation
 
-// GPT-2-style decoder-only transformer, fp32, hand-written forward and backward (after llm.c's
-// train_gpt2.c). Public API used by the trainer:
+// GPT-2-style decoder-only transformer, fp32, hand-written forward and backward after llm.c's
+// train_gpt2.c: activations (B, T, C) row-major, every matrix product a cblas_sgemm, the
+// elementwise kernels plain loops over unsafe pointers (Layers/*.swift, each forward beside its
+// backward). Public API, as the trainer uses it:
 //
+//   BLASThreads.set(1)                                   // compute threads: GEMM and elementwise (1 per MPI rank)
 //   let model = GPT(config: cfg, batchSize: B, sequenceLength: T, seed: 42)   // allocates everything
-//   model.parameters / model.gradients      flat UnsafeMutableBufferPointer<Float>, parameterCount long
-//   model.tensors                           [ParameterTensor] named views (HF GPT-2 names, see ParameterLayout)
+//   model.parameters, model.gradients                    // UnsafeMutableBufferPointer<Float>, parameterCount each
+//   model.tensors                                        // [ParameterTensor]: name, shape, offset, count, decays
+//   model.rng.state                                      // PRNG state after init (checkpointable)
+//   let optimizer = AdamW(parameterCount: model.parameterCount, config: AdamWConfig(...))
+//   let schedule = LearningRateSchedule(maxLR:minLR:warmupSteps:totalSteps:)
 //   model.zeroGradients()
-//   for micro in 0..<k {                    // gradient accumulation
-//       let loss = model.forward(inputs: x, targets: y)   // B*T Int32 each; mean loss over B*T
-//       model.backward(lossScale: 1 / Float(k))           // adds d(loss * lossScale) into gradients
+//   for micro in 0..<k {                                 // gradient accumulation
+//       let loss = model.forward(inputs: x, targets: y)  // x, y: B*T Int32, (B, T) row-major; mean loss
+//       model.backward(lossScale: 1 / Float(k))          // ADDS d(mean loss * lossScale) to gradients
 //   }
-//   (all-reduce model.gradients and divide by ranks)
-//   let norm = clipGradients(model.gradients, maxNorm: 1)  // returns the pre-clip global norm
-//   optimizer.update(model: model, learningRate: schedule.rate(at: step))   // AdamW
+//   (all-reduce model.gradients, divide by the number of ranks)
+//   let norm = clipGradients(model.gradients, maxNorm: 1)   // pre-clip global L2 norm
+//   optimizer.update(model: model, learningRate: schedule.rate(at: step))
+//   checkpoint: model.parameters, optimizer.m, optimizer.v, optimizer.step, model.rng.state
 //
-// forward(inputs:targets: nil) computes logits only (model.logits, (B, T, V)) and returns .nan.
-// After a forward with targets, model.logits holds the softmax probabilities instead (the
-// fused cross-entropy works in place), and backward() turns them into dlogits.
-// With debugChecks on, every forward scans each activation and sets `nonFinite` to the first
-// NaN/Inf found (layer and tensor), or nil. Tokens outside 0..<vocabSize trap.
-// Memory: parameters, gradients, activations and backward scratch are allocated (and touched)
-// once in init; forward/backward allocate nothing.
+// forward(inputs:targets: nil) computes the logits only (model.logits, (B, T, V)) and returns
+// .nan. A forward with targets turns model.logits into softmax probabilities in place (fused
+// cross-entropy) and fills model.losses (B, T); backward() then turns them into dlogits, so
+// each backward needs its own forward with targets. Tokens outside 0..<vocabSize trap.
+// With debugChecks on, each forward scans every activation and sets `nonFinite` to the first
+// NaN/Inf (layer and tensor name), or nil; the trainer decides whether to stop.
+// Memory: parameters, gradients, activations and backward scratch are allocated and touched
+// once in init; forward and backward allocate nothing. Parameter layout: see ParameterLayout.
+// Results are bit-identical for the same seed on any thread count (given the same OpenBLAS
+// kernel): GEMMs are split by rows/columns, never along k, and each elementwise output is
+// computed by one thread in a fixed order (ThreadingTests checks 1 vs 2 threads).
 
 /// Where a debug check found a NaN or Inf. `layer` is nil for the embedding and the head.
 public struct NonFiniteActivation: Error, Equatable, CustomStringConvertible {
@@ -60,8 +71,10 @@ public final class GPT {
     let encoded, lnf, lnfMean, lnfRstd: UnsafeMutablePointer<Float>
     let blocks: [BlockActivations]
     // Backward scratch, reused by every block: the residual-stream gradient, one (BT, C) buffer,
-    // one (BT, 4C) buffer shared by dqkv and the MLP's hidden gradient, and one head's d(att).
-    let dresidual, dsmall, dbig, dattScratch: UnsafeMutablePointer<Float>
+    // one (BT, 4C) buffer shared by dqkv and d(activation output), one (BT, 4C) for d(c_fc output)
+    // (separate so the activation backward is not in place, which would defeat vectorisation),
+    // and d(att) for one head per thread.
+    let dresidual, dsmall, dbig, dhidden, dattScratch: UnsafeMutablePointer<Float>
     let inputs, targets: UnsafeMutablePointer<Int32>
     var haveTargets = false
 
@@ -80,8 +93,8 @@ public final class GPT {
 
         let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
         let L = config.layers, NH = config.heads, BT = B * T
-        let perBlock = BT * C * 8 + BT * 4 + BT * 3 * C + B * NH * T * T + BT * 4 * C * 2
-        let total = BT * C + BT * C + 2 * BT + BT * V + BT + L * perBlock + BT * C * 2 + BT * 4 * C + T * T
+        let perBlock = BT * C * 5 + BT * 4 + BT * 3 * C + B * NH * T * T + BT * 4 * C * 2
+        let total = BT * C + BT * C + 2 * BT + BT * V + BT + L * perBlock + BT * C * 2 + BT * 4 * C * 2 + Attention.scratchCount(time: T)
         arena = .allocate(capacity: total)
         arena.initialize(repeating: 0)
         var cursor = arena.baseAddress!
@@ -101,8 +114,9 @@ public final class GPT {
         dresidual = take(BT * C)
         dsmall = take(BT * C)
         dbig = take(BT * 4 * C)
-        dattScratch = take(T * T)
-        precondition(cursor - arena.baseAddress! <= total)
+        dhidden = take(BT * 4 * C)
+        dattScratch = take(Attention.scratchCount(time: T))
+        precondition(cursor - arena.baseAddress! == total)
         inputs = .allocate(capacity: BT)
         inputs.initialize(repeating: 0, count: BT)
         targets = .allocate(capacity: BT)
@@ -149,10 +163,8 @@ public final class GPT {
     public func forward(inputs tokenInputs: UnsafePointer<Int32>, targets tokenTargets: UnsafePointer<Int32>?) -> Float {
         let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
         let NH = config.heads, BT = B * T
-        for i in 0..<BT {
-            precondition(tokenInputs[i] >= 0 && Int(tokenInputs[i]) < V, "input token out of range")
-            inputs[i] = tokenInputs[i]
-        }
+        for i in 0..<BT { inputs[i] = tokenInputs[i] }
+        for i in 0..<BT { precondition(inputs[i] >= 0 && Int(inputs[i]) < V, "input token out of range") }
         let p = parameters.baseAddress!
         Encoder.forward(out: encoded, tokens: inputs, wte: p + layout.wte, wpe: p + layout.wpe, batch: B, time: T, channels: C)
         var residual = UnsafePointer(encoded)
@@ -223,10 +235,10 @@ public final class GPT {
             Matmul.backward(dinp: dbig, dweight: g + w.fcprojw, dbias: g + w.fcprojb, dout: dresidual, inp: a.fchAct,
                             weight: p + w.fcprojw, rows: BT, inChannels: 4 * C, outChannels: C)
             switch config.activation {
-            case .gelu: GELU.backward(dinp: dbig, inp: a.fch, dout: dbig, count: BT * 4 * C)
-            case .relu: ReLU.backward(dinp: dbig, inp: a.fch, dout: dbig, count: BT * 4 * C)
+            case .gelu: GELU.backward(dinp: dhidden, inp: a.fch, dout: dbig, count: BT * 4 * C)
+            case .relu: ReLU.backward(dinp: dhidden, inp: a.fch, dout: dbig, count: BT * 4 * C)
             }
-            Matmul.backward(dinp: dsmall, dweight: g + w.fcw, dbias: g + w.fcb, dout: dbig, inp: a.ln2,
+            Matmul.backward(dinp: dsmall, dweight: g + w.fcw, dbias: g + w.fcb, dout: dhidden, inp: a.ln2,
                             weight: p + w.fcw, rows: BT, inChannels: C, outChannels: 4 * C)
             LayerNorm.backward(dinp: dresidual, dweight: g + w.ln2w, dbias: g + w.ln2b, dout: dsmall, inp: a.res2,
                                weight: p + w.ln2w, mean: a.ln2Mean, rstd: a.ln2Rstd, rows: BT, channels: C)

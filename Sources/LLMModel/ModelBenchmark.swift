@@ -6,6 +6,8 @@ public struct ModelBenchmarkResult: Sendable {
     public var mfu: Double
     public var peakRSSMB: Double
     public var threads: Int
+    /// OpenBLAS's kernel family (see `BLASThreads.coreName`); "Prescott" means a slow fallback.
+    public var blasCore: String
     /// `tokens_per_s=... ms_per_step=... mfu=... peak_rss_mb=...` for scripts.
     public var scriptLine: String {
         String(format: "tokens_per_s=%.1f ms_per_step=%.2f mfu=%.4f peak_rss_mb=%.1f", tokensPerSecond, msPerStep, mfu, peakRSSMB)
@@ -39,7 +41,7 @@ public enum ModelBenchmark {
         return ModelBenchmarkResult(
             msPerStep: seconds * 1000 / Double(max(steps, 1)), tokensPerSecond: tokensPerSecond,
             mfu: modelFLOPsUtilization(config: config, sequenceLength: sequenceLength, tokensPerSecond: tokensPerSecond, threads: threads),
-            peakRSSMB: peakResidentSetMB(), threads: threads)
+            peakRSSMB: peakResidentSetMB(), threads: threads, blasCore: BLASThreads.coreName)
     }
 
     /// VmHWM from /proc/self/status in MB (0 where /proc is unavailable).

@@ -1,10 +1,41 @@
 import COpenBLAS
+import Foundation
 
-/// OpenBLAS thread control: the BLAS threads do all the matrix products. Under mpirun use 1 per rank.
+/// The compute thread count, for GEMMs and elementwise kernels alike. OpenBLAS itself is kept
+/// at one thread: `sgemm` splits large products over our workers instead, so a single pool of
+/// threads does all the work. (With OpenBLAS's own pool, its idle threads spin after each GEMM
+/// and starve the elementwise workers on a 2-core machine: ~10% slower at 2 threads.)
+/// The starting count is what OpenBLAS was configured with (OPENBLAS_NUM_THREADS, else the
+/// cores); under mpirun use 1 per rank.
 public enum BLASThreads {
     public static func set(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
+        threads = max(1, count)
     }
 
-    public static var current: Int { Int(openblas_get_num_threads()) }
+    public static var current: Int { threads }
+
+    private static var threads: Int = {
+        let configured = Int(openblas_get_num_threads())
+        openblas_set_num_threads(1)
+        return max(1, configured)
+    }()
+
+    /// The kernel family OpenBLAS picked at load time, e.g. "Cooperlake" or "SkylakeX". On a CPU
+    /// that OpenBLAS 0.3.21 does not recognise it falls back to "Prescott" (SSE3, ~1/4 of the
+    /// AVX-512 speed); `OPENBLAS_CORETYPE=Cooperlake` in the environment before start-up overrides it.
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
+    /// The `OPENBLAS_CORETYPE` to set when OpenBLAS fell back to the generic Prescott kernel on
+    /// a CPU that has AVX-512 (seen on Intel VMs that report a generic model name; the fallback
+    /// runs sgemm several times slower), else nil. OpenBLAS reads the variable only when
+    /// the library loads, so a program acts on this by setting it and re-executing itself
+    /// before any other work, e.g. `setenv("OPENBLAS_CORETYPE", name, 1); execv("/proc/self/exe", argv)`.
+    public static var recommendedCoreType: String? {
+        guard coreName.lowercased() == "prescott",
+              let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        guard flags.contains("avx512f"), flags.contains("avx512bw"), flags.contains("avx512vl") else { return nil }
+        return flags.contains("avx512_bf16") ? "Cooperlake" : "SkylakeX"
+    }
 }

@@ -140,3 +140,77 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertLessThan(relativeError(analytic, numericGradient(logits, eps: eps, f)), tolerance)
     }
 }
+
+final class ActivationAccuracyTests: XCTestCase {
+    /// The vectorisable tanh inside GELU against Double tanh over the range that matters.
+    func testGELUMatchesExactFormulaOverWideRange() {
+        let n = 4001
+        let inp = TestBuffer(n), out = TestBuffer(n)
+        for i in 0..<n { inp.p[i] = Float(i - n / 2) * 0.005 }   // -10 ... 10
+        GELU.forward(out: out.p, inp: inp.p, count: n)
+        var worst = 0.0
+        for i in 0..<n {
+            let x = Double(inp.p[i])
+            let exact = 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+            worst = max(worst, abs(Double(out.p[i]) - exact) / max(1, abs(exact)))
+        }
+        XCTAssertLessThan(worst, 1e-6)
+    }
+}
+
+final class SoftmaxAccuracyTests: XCTestCase {
+    /// The vectorised exp inside the softmaxes: probabilities against Double, wide logit range.
+    func testSoftmaxProbabilitiesMatchDouble() {
+        var rng = SplitMix64(seed: 8)
+        let rows = 4, V = 300
+        let logits = TestBuffer(normal: rows * V, std: 20, rng: &rng), work = TestBuffer(rows * V), losses = TestBuffer(rows)
+        work.copy(from: logits)
+        let targets: [Int32] = [0, 1, 2, 3]
+        SoftmaxCrossEntropy.forward(logitsToProbs: work.p, losses: losses.p, targets: targets, rows: rows, vocab: V)
+        for r in 0..<rows {
+            let row = (0..<V).map { Double(logits.p[r * V + $0]) }
+            let maxv = row.max()!
+            let sum = row.map { exp($0 - maxv) }.reduce(0, +)
+            for j in 0..<V { XCTAssertEqual(Double(work.p[r * V + j]), exp(row[j] - maxv) / sum, accuracy: 1e-6) }
+            XCTAssertEqual(Double(losses.p[r]), log(sum) + maxv - row[r], accuracy: 1e-4 * max(1, abs(maxv - row[r])))
+        }
+    }
+}
+
+/// Attention at a length spanning several causal blocks (and a ragged last one), checked by
+/// directional derivatives: <grad, u> against (f(x + eps u) - f(x - eps u)) / 2 eps.
+final class LongAttentionTests: XCTestCase {
+    func testAttentionGradientsAcrossBlocks() {
+        var rng = SplitMix64(seed: 12)
+        let B = 1, T = 150, C = 16, NH = 2
+        let qkv = TestBuffer(normal: B * T * 3 * C, rng: &rng), w = TestBuffer(normal: B * T * C, rng: &rng)
+        let out = TestBuffer(B * T * C), att = TestBuffer(B * NH * T * T)
+        func f() -> Double {
+            Attention.forward(out: out.p, att: att.p, qkv: qkv.p, batch: B, time: T, channels: C, heads: NH)
+            return dot(out, w)
+        }
+        _ = f()
+        for row in stride(from: 0, to: NH * T, by: 37) {
+            let t = row % T
+            XCTAssertEqual(att.values[(row * T)..<(row * T + t + 1)].reduce(0, +), 1, accuracy: 1e-4)
+            XCTAssertTrue(att.values[(row * T + t + 1)..<((row + 1) * T)].allSatisfy { $0 == 0 })
+        }
+        let dqkv = TestBuffer(B * T * 3 * C, fill: 7), scratch = TestBuffer(Attention.scratchCount(time: T), fill: 9)
+        Attention.backward(dqkv: dqkv.p, scratch: scratch.p, dout: w.p, qkv: qkv.p, att: att.p, batch: B, time: T, channels: C, heads: NH)
+        let saved = TestBuffer(qkv.count)
+        saved.copy(from: qkv)
+        var analytic: [Double] = [], numeric: [Double] = []
+        for _ in 0..<6 {
+            let u = TestBuffer(normal: qkv.count, rng: &rng)
+            let eps: Float = 1e-3
+            for i in 0..<qkv.count { qkv.p[i] = saved.p[i] + eps * u.p[i] }
+            let plus = f()
+            for i in 0..<qkv.count { qkv.p[i] = saved.p[i] - eps * u.p[i] }
+            let minus = f()
+            qkv.copy(from: saved)
+            numeric.append((plus - minus) / Double(2 * eps))
+            analytic.append(dot(dqkv, u))
+        }
+        XCTAssertLessThan(relativeError(analytic, numeric), 2e-3)
+    }
+}

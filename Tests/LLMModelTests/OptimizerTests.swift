@@ -111,3 +111,10 @@ final class OptimizerTests: XCTestCase {
                                              threads: 2), 0.005, accuracy: 1e-12)
     }
 }
+
+final class BLASTests: XCTestCase {
+    func testCoreTypeRecommendationOnlyForTheFallback() {
+        XCTAssertFalse(BLASThreads.coreName.isEmpty)
+        if BLASThreads.coreName.lowercased() != "prescott" { XCTAssertNil(BLASThreads.recommendedCoreType) }
+    }
+}

@@ -1,25 +1,48 @@
-import Foundation
+/// tanh as a clamped [13/6] rational polynomial (the minimax fit Eigen uses), within a few
+/// ulp of libm. Unlike a call to tanhf it has no branches or calls, so the GELU loops vectorise;
+/// libm's tanhf alone was ~17% of a training step.
+@inline(__always)
+func fastTanh(_ x: Float) -> Float {
+    let c = min(max(x, -7.90531110763549805), 7.90531110763549805)
+    let x2 = c * c
+    var p: Float = -2.76076847742355e-16
+    p = p * x2 + 2.00018790482477e-13
+    p = p * x2 - 8.60467152213735e-11
+    p = p * x2 + 5.12229709037114e-08
+    p = p * x2 + 1.48572235717979e-05
+    p = p * x2 + 6.37261928875436e-04
+    p = p * x2 + 4.89352455891786e-03
+    var q: Float = 1.19825839466702e-06
+    q = q * x2 + 1.18534705686654e-04
+    q = q * x2 + 2.26843463243900e-03
+    q = q * x2 + 4.89352518554385e-03
+    return c * p / q
+}
 
 /// GPT-2's GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 public enum GELU {
     static let scale: Float = (2 / Float.pi).squareRoot()
 
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let x = inp[i]
-            out[i] = 0.5 * x * (1 + Foundation.tanh(scale * (x + 0.044715 * x * x * x)))
+        Parallel.chunks(count, minChunk: 1 << 14) { range in
+            for i in range {
+                let x = inp[i]
+                out[i] = 0.5 * x * (1 + fastTanh(scale * (x + 0.044715 * x * x * x)))
+            }
         }
     }
 
-    /// dinp = dout * gelu'(inp); `dinp` may alias `dout` (the model runs it in place).
+    /// dinp = dout * gelu'(inp). Distinct buffers: in place, LLVM's overlap check fails and the loop runs scalar.
     public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                 dout: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let x = inp[i]
-            let th = Foundation.tanh(scale * (x + 0.044715 * x * x * x))
-            let sech2 = 1 - th * th
-            let local = 0.5 * (1 + th) + 0.5 * x * sech2 * scale * (1 + 3 * 0.044715 * x * x)
-            dinp[i] = local * dout[i]
+        Parallel.chunks(count, minChunk: 1 << 14) { range in
+            for i in range {
+                let x = inp[i]
+                let th = fastTanh(scale * (x + 0.044715 * x * x * x))
+                let sech2 = 1 - th * th
+                let local = 0.5 * (1 + th) + 0.5 * x * sech2 * scale * (1 + 3 * 0.044715 * x * x)
+                dinp[i] = local * dout[i]
+            }
         }
     }
 }
@@ -27,12 +50,16 @@ public enum GELU {
 /// ReLU, max(0, x); the gradient at exactly 0 is taken as 0.
 public enum ReLU {
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count { out[i] = max(inp[i], 0) }
+        Parallel.chunks(count, minChunk: 1 << 14) { range in
+            for i in range { out[i] = max(inp[i], 0) }
+        }
     }
 
-    /// dinp = dout where inp > 0, else 0; `dinp` may alias `dout`.
+    /// dinp = dout where inp > 0, else 0.
     public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                 dout: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count { dinp[i] = inp[i] > 0 ? dout[i] : 0 }
+        Parallel.chunks(count, minChunk: 1 << 14) { range in
+            for i in range { dinp[i] = inp[i] > 0 ? dout[i] : 0 }
+        }
     }
 }

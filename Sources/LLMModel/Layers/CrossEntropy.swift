@@ -8,22 +8,17 @@ public enum SoftmaxCrossEntropy {
     /// logits (rows, V) becomes probabilities; losses[r] = -log p[r, targets[r]].
     public static func forward(logitsToProbs: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>,
                                targets: UnsafePointer<Int32>, rows: Int, vocab: Int) {
-        for r in 0..<rows {
-            let row = logitsToProbs + r * vocab
-            var maxv = -Float.infinity
-            for j in 0..<vocab { maxv = max(maxv, row[j]) }
-            let target = Int(targets[r])
-            let targetLogit = row[target]
-            var sum: Float = 0
-            for j in 0..<vocab {
-                let e = Foundation.exp(row[j] - maxv)
-                row[j] = e
-                sum += e
+        Parallel.chunks(rows, minChunk: 8) { range in
+            for r in range {
+                let row = logitsToProbs + r * vocab
+                let maxv = vectorMax(row, vocab)
+                let targetLogit = row[Int(targets[r])]
+                let sum = expShiftedInPlace(row, vocab, shift: maxv)
+                let inv = 1 / sum
+                for j in 0..<vocab { row[j] *= inv }
+                // log-sum-exp form: exact even when the target's probability underflows.
+                losses[r] = Foundation.log(sum) + maxv - targetLogit
             }
-            let inv = 1 / sum
-            for j in 0..<vocab { row[j] *= inv }
-            // log-sum-exp form: exact even when the target's probability underflows.
-            losses[r] = Foundation.log(sum) + maxv - targetLogit
         }
     }
 
@@ -31,10 +26,12 @@ public enum SoftmaxCrossEntropy {
     /// lossScale / rows for the mean loss.
     public static func backward(probsToDlogits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>,
                                 scale: Float, rows: Int, vocab: Int) {
-        for r in 0..<rows {
-            let row = probsToDlogits + r * vocab
-            for j in 0..<vocab { row[j] *= scale }
-            row[Int(targets[r])] -= scale
+        Parallel.chunks(rows, minChunk: 8) { range in
+            for r in range {
+                let row = probsToDlogits + r * vocab
+                for j in 0..<vocab { row[j] *= scale }
+                row[Int(targets[r])] -= scale
+            }
         }
     }
 }
