@@ -8,9 +8,15 @@ public struct ModelBenchmarkResult: Sendable {
     public var threads: Int
     /// OpenBLAS's kernel family (see `BLASThreads.coreName`); "Prescott" means a slow fallback.
     public var blasCore: String
-    /// `tokens_per_s=... ms_per_step=... mfu=... peak_rss_mb=...` for scripts.
+    /// What the same threads reach on one of the model's own GEMM shapes (MLP up-projection,
+    /// rows B*T, C -> 4C), measured in the same run: the machine's practical ceiling.
+    public var sgemmGFLOPs: Double
+    /// Model FLOP/s as a share of `sgemmGFLOPs` (the MFU against this machine's measured sgemm).
+    public var fractionOfSGEMM: Double
+    /// `tokens_per_s=... ms_per_step=... mfu=... peak_rss_mb=... sgemm_gflops=... fraction_of_sgemm=...`.
     public var scriptLine: String {
-        String(format: "tokens_per_s=%.1f ms_per_step=%.2f mfu=%.4f peak_rss_mb=%.1f", tokensPerSecond, msPerStep, mfu, peakRSSMB)
+        String(format: "tokens_per_s=%.1f ms_per_step=%.2f mfu=%.4f peak_rss_mb=%.1f sgemm_gflops=%.1f fraction_of_sgemm=%.4f",
+               tokensPerSecond, msPerStep, mfu, peakRSSMB, sgemmGFLOPs, fractionOfSGEMM)
     }
 }
 
@@ -38,10 +44,36 @@ public enum ModelBenchmark {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let tokensPerSecond = Double(n * steps) / seconds
         let threads = BLASThreads.current
+        let peakRSS = peakResidentSetMB()  // before the sgemm reference allocates its own buffers
+        let sgemm = sgemmGFLOPs(rows: n, inChannels: config.modelDim, outChannels: 4 * config.modelDim)
+        let modelFLOPs = trainingFLOPsPerToken(config: config, sequenceLength: sequenceLength) * tokensPerSecond
         return ModelBenchmarkResult(
             msPerStep: seconds * 1000 / Double(max(steps, 1)), tokensPerSecond: tokensPerSecond,
             mfu: modelFLOPsUtilization(config: config, sequenceLength: sequenceLength, tokensPerSecond: tokensPerSecond, threads: threads),
-            peakRSSMB: peakResidentSetMB(), threads: threads, blasCore: BLASThreads.coreName)
+            peakRSSMB: peakRSS, threads: threads, blasCore: BLASThreads.coreName,
+            sgemmGFLOPs: sgemm, fractionOfSGEMM: modelFLOPs / (sgemm * 1e9))
+    }
+
+    /// GFLOP/s of the model's own matmul path on (rows, C) x (C, OC), best of several runs.
+    static func sgemmGFLOPs(rows: Int, inChannels: Int, outChannels: Int) -> Double {
+        let inp = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * inChannels)
+        let weight = UnsafeMutableBufferPointer<Float>.allocate(capacity: inChannels * outChannels)
+        let bias = UnsafeMutableBufferPointer<Float>.allocate(capacity: outChannels)
+        let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * outChannels)
+        defer { [inp, weight, bias, out].forEach { $0.deallocate() } }
+        var rng = SplitMix64(seed: 7)
+        rng.fillNormal(inp.baseAddress!, count: inp.count, std: 1)
+        rng.fillNormal(weight.baseAddress!, count: weight.count, std: 0.02)
+        bias.initialize(repeating: 0)
+        out.initialize(repeating: 0)
+        var best = Double.infinity
+        for _ in 0..<8 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            Matmul.forward(out: out.baseAddress!, inp: inp.baseAddress!, weight: weight.baseAddress!, bias: bias.baseAddress!,
+                           rows: rows, inChannels: inChannels, outChannels: outChannels)
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return 2 * Double(rows * inChannels * outChannels) / best / 1e9
     }
 
     /// VmHWM from /proc/self/status in MB (0 where /proc is unavailable).

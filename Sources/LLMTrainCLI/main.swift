@@ -28,4 +28,5 @@ enum ResumeArgument {
     }
 }
 
+BLASKernel.reexecIfMisdetected()
 SwiftLLMTrain.main(ResumeArgument.rewrite(Array(CommandLine.arguments.dropFirst())))

@@ -217,7 +217,7 @@ public final class Trainer {
     }
 
     private func describeStart() -> String {
-        "training \(describe(config.model)), \(model.parameterCount) parameters | \(comm.worldSize) rank\(comm.worldSize == 1 ? "" : "s") x \(BLASThreads.current) BLAS thread\(BLASThreads.current == 1 ? "" : "s") | global batch \(config.train.globalBatch) x \(config.train.sequenceLength) tokens = \(plan.microBatch) per micro-batch x \(plan.accumulationSteps) accumulation x \(comm.worldSize) ranks | \(data.description) | run dir \(options.runDirectory.path)"
+        "training \(describe(config.model)), \(model.parameterCount) parameters | \(comm.worldSize) rank\(comm.worldSize == 1 ? "" : "s") x \(BLASThreads.current) thread\(BLASThreads.current == 1 ? "" : "s") (OpenBLAS \(BLASThreads.coreName)) | global batch \(config.train.globalBatch) x \(config.train.sequenceLength) tokens = \(plan.microBatch) per micro-batch x \(plan.accumulationSteps) accumulation x \(comm.worldSize) ranks | \(data.description) | run dir \(options.runDirectory.path)"
     }
 }
 
