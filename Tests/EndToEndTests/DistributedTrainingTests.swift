@@ -77,21 +77,32 @@ final class DistributedTrainingTests: XCTestCase {
         assertClose(try eight.trainLosses(), try straight.trainLosses(), tolerance: 1e-4)
     }
 
+    /// Starts a 2-rank run with an unreachable step budget and calls `interrupt` while it trains;
+    /// `interrupt` waits for what it needs and returns whether it delivered its signal.
+    private func interruptedRun(_ run: TrainingRun, _ extra: [String],
+                                interrupt: @escaping (Process) -> Bool) throws -> Launcher.Result {
+        let arguments = ["-n", "2", try Launcher.binary("swift-llm-train").path, "train"] + quickRun + (try dataset())
+            + ["--run-dir", run.path, "--steps", "100000"] + extra
+        var delivered = false
+        let result = try Launcher.run(URL(fileURLWithPath: "/usr/bin/mpirun"), arguments, environment: Launcher.mpiEnvironment,
+                                      timeout: 120, directory: repositoryRoot) { delivered = interrupt($0) }
+        XCTAssertTrue(delivered, "the run was never interrupted: \(result.output)")
+        return result
+    }
+
+    private func waitFor(_ condition: () -> Bool) {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !condition() { usleep(50_000) }
+    }
+
     /// SIGTERM to mpirun reaches every rank: all stop after the same step, the coordinator
     /// saves, and a --resume run finishes the budget.
     func testSigtermStopsAllRanksWithACheckpoint() throws {
         let run = try TrainingRun(self, "sigterm")
-        let arguments = ["-n", "2", try Launcher.binary("swift-llm-train").path, "train"] + quickRun + (try dataset())
-            + ["--run-dir", run.path, "--steps", "100000", "--set", "train.log_every=1"]
         let metrics = run.directory.appendingPathComponent("metrics.jsonl")
-        let result = try Launcher.run(URL(fileURLWithPath: "/usr/bin/mpirun"), arguments, environment: Launcher.mpiEnvironment,
-                                      timeout: 120, directory: repositoryRoot) { process in
-            // Let it train a few steps, then ask it to stop.
-            let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline, ((try? String(contentsOf: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 5 {
-                usleep(50_000)
-            }
-            kill(process.processIdentifier, SIGTERM)
+        let result = try interruptedRun(run, []) { process in
+            self.waitFor { ((try? String(contentsOf: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0) >= 5 }
+            return kill(process.processIdentifier, SIGTERM) == 0
         }
         // mpirun itself exits non-zero once signalled; the ranks must still stop cleanly.
         XCTAssertTrue(result.output.contains("stopped after step"), result.output)
@@ -106,17 +117,15 @@ final class DistributedTrainingTests: XCTestCase {
     /// last checkpoint and finishes.
     func testKillOneRankThenResumeFinishes() throws {
         let run = try TrainingRun(self, "kill9")
-        let arguments = ["-n", "2", try Launcher.binary("swift-llm-train").path, "train"] + quickRun + (try dataset())
-            + ["--run-dir", run.path, "--steps", "100000", "--set", "checkpoint.every=3"]
         let latest = run.checkpoints.appendingPathComponent("latest")
-        let result = try Launcher.run(URL(fileURLWithPath: "/usr/bin/mpirun"), arguments, environment: Launcher.mpiEnvironment,
-                                      timeout: 120, directory: repositoryRoot) { process in
-            let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline, !FileManager.default.fileExists(atPath: latest.path) { usleep(50_000) }
+        let result = try interruptedRun(run, ["--set", "checkpoint.every=3"]) { process in
+            self.waitFor { FileManager.default.fileExists(atPath: latest.path) }
             usleep(300_000)
             // The ranks are mpirun's children; kill one of them outright.
-            let children = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children", encoding: .utf8)) ?? ""
-            if let victim = children.split(separator: " ").compactMap({ Int32($0) }).last { kill(victim, SIGKILL) }
+            let pid = process.processIdentifier
+            let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+            guard let victim = children.split(separator: " ").compactMap({ Int32($0) }).last else { return false }
+            return kill(victim, SIGKILL) == 0
         }
         XCTAssertNotEqual(result.status, 0, "killing a rank must fail the job: \(result.output)")
         let checkpoint = try run.latestCheckpoint()
