@@ -12,6 +12,13 @@ public protocol Communicator: AnyObject {
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ op: ReduceOp) throws
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Double>, _ op: ReduceOp) throws
 
+    /// Sums `buffer` across ranks, but only this rank's pieces of `plan` receive their totals;
+    /// the rest of `buffer` is left undefined.
+    func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan) throws
+
+    /// Fills every rank's `buffer` with each piece of `plan` as its owner holds it.
+    func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan) throws
+
     /// Copies `root`'s bytes into `buffer` on every other rank.
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws
 

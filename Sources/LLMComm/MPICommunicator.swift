@@ -104,6 +104,53 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan) throws {
+        guard worldSize > 1, let base = buffer.baseAddress else { return }
+        precondition(plan.count == buffer.count && plan.worldSize == worldSize, "shard plan does not fit the buffer")
+        try withPieceCounts(plan) { counts, _ in
+            for chunk in plan.chunks {
+                fillPieceCounts(plan, chunk, counts, nil)
+                // In place, MPI leaves this rank's piece at the start of the chunk; move it home.
+                let rc = MPI_Reduce_scatter(cmpi_in_place(), base + chunk.lowerBound, counts, cmpi_float(),
+                                            cmpi_op_sum(), comm)
+                try check(rc, "MPI_Reduce_scatter(\(chunk.count) elements at offset \(chunk.lowerBound))")
+                let mine = plan.piece(of: chunk, rank: rank)
+                if mine.lowerBound != chunk.lowerBound {
+                    memmove(base + mine.lowerBound, base + chunk.lowerBound, mine.count * MemoryLayout<Float>.stride)
+                }
+            }
+        }
+    }
+
+    public func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan) throws {
+        guard worldSize > 1, let base = buffer.baseAddress else { return }
+        precondition(plan.count == buffer.count && plan.worldSize == worldSize, "shard plan does not fit the buffer")
+        try withPieceCounts(plan) { counts, offsets in
+            for chunk in plan.chunks {
+                fillPieceCounts(plan, chunk, counts, offsets)
+                let rc = MPI_Allgatherv(cmpi_in_place(), 0, cmpi_float(), base + chunk.lowerBound, counts, offsets,
+                                        cmpi_float(), comm)
+                try check(rc, "MPI_Allgatherv(\(chunk.count) elements at offset \(chunk.lowerBound))")
+            }
+        }
+    }
+
+    /// Per-rank counts and offsets within one chunk, as MPI's v-collectives want them.
+    private func withPieceCounts(_ plan: ShardPlan, _ body: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>) throws -> Void) throws {
+        try withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * worldSize) { scratch in
+            try body(scratch.baseAddress!, scratch.baseAddress! + worldSize)
+        }
+    }
+
+    private func fillPieceCounts(_ plan: ShardPlan, _ chunk: Range<Int>, _ counts: UnsafeMutablePointer<Int32>,
+                                 _ offsets: UnsafeMutablePointer<Int32>?) {
+        for r in 0..<worldSize {
+            let piece = plan.piece(of: chunk, rank: r)
+            counts[r] = Int32(piece.count)
+            offsets?[r] = Int32(piece.lowerBound - chunk.lowerBound)
+        }
+    }
+
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
         guard let base = buffer.baseAddress else { return }
         for range in Chunks(count: buffer.count, size: chunkBytes) {

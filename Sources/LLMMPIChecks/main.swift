@@ -70,6 +70,32 @@ for count in [0, 1, 1_000_003, 16 * 1024 * 1024] {
     }
 }
 
+for (count, chunk) in [(0, 1 << 18), (5, 16), (1_000_003, 1 << 18), (1_000_003, 4099)] {
+    check("reduce-scatter + all-gather count=\(count) chunk=\(chunk)") {
+        let plan = ShardPlan(count: count, worldSize: n, chunkElements: chunk)
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+        defer { buffer.deallocate() }
+        for i in 0..<count { buffer[i] = value(i, rank) }
+        try comm.reduceScatter(buffer, plan)
+        let rankSum = Float(n * (n - 1) / 2)
+        for piece in plan.pieces(rank: rank) {
+            for i in piece where buffer[i] != Float(n) * Float(i % 1024) + rankSum {
+                return "reduce-scatter element \(i) = \(buffer[i])"
+            }
+            for i in piece { buffer[i] = Float(rank) * 1000 + Float(i % 7) }  // what the owner contributes
+        }
+        try comm.allGather(buffer, plan)
+        for r in 0..<n {
+            for piece in plan.pieces(rank: r) {
+                for i in piece where buffer[i] != Float(r) * 1000 + Float(i % 7) {
+                    return "all-gather element \(i) = \(buffer[i]), expected rank \(r)'s value"
+                }
+            }
+        }
+        return nil
+    }
+}
+
 check("allreduce sum/max/min Double count=1000003") {
     let count = 1_000_003
     let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)

@@ -44,25 +44,32 @@ public final class AdamW {
     }
 
     /// One step on `model.parameters` from `model.gradients`; `learningRate` overrides
-    /// config.learningRate (pass the schedule's value).
-    public func update(model: GPT, learningRate: Float? = nil) {
+    /// config.learningRate (pass the schedule's value). With `ranges`, only those elements of the
+    /// flat buffers are updated: a data-parallel rank's shard (the rest of m and v goes stale).
+    public func update(model: GPT, learningRate: Float? = nil, ranges: [Range<Int>]? = nil) {
         update(parameters: model.parameters, gradients: model.gradients, tensors: model.tensors,
-               learningRate: learningRate ?? config.learningRate)
+               learningRate: learningRate ?? config.learningRate, ranges: ranges)
     }
 
     /// The same step over any flat buffer split into tensors (used by the tests).
     public func update(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
-                       tensors: [ParameterTensor], learningRate lr: Float) {
+                       tensors: [ParameterTensor], learningRate lr: Float, ranges: [Range<Int>]? = nil) {
         precondition(parameters.count == m.count && gradients.count == m.count)
         step += 1
         let b1 = config.beta1, b2 = config.beta2, eps = config.eps
         let c1 = 1 - Float(Foundation.pow(Double(b1), Double(step)))
         let c2 = 1 - Float(Foundation.pow(Double(b2), Double(step)))
         let p = parameters.baseAddress!, g = gradients.baseAddress!, mm = m.baseAddress!, vv = v.baseAddress!
-        for t in tensors {
+        // Each tensor (its weight decay differs) cut down to the requested ranges. Every element
+        // sees the same operations wherever the cuts fall, so a sharded step equals a full one.
+        let segments = tensors.flatMap { t -> [(Range<Int>, Float)] in
+            let span = t.offset..<t.offset + t.count
             let wd = t.decays ? config.weightDecay : 0
-            Parallel.chunks(t.count, minChunk: 1 << 15) { range in
-                let lo = t.offset + range.lowerBound, hi = t.offset + range.upperBound
+            return (ranges ?? [span]).map { $0.clamped(to: span) }.filter { !$0.isEmpty }.map { ($0, wd) }
+        }
+        for (segment, wd) in segments {
+            Parallel.chunks(segment.count, minChunk: 1 << 15) { range in
+                let lo = segment.lowerBound + range.lowerBound, hi = segment.lowerBound + range.upperBound
                 var i = lo
                 // 16 lanes at a time, then the tail. Both perform the same IEEE operations in the
                 // same order, so where a chunk boundary falls does not change any result.
@@ -99,7 +106,10 @@ private let normBlock = 1 << 14
 /// The global L2 norm of `gradients`: squares summed in Float lanes per block of 16K, the
 /// blocks summed in Double in order, so it is deterministic and accurate for any buffer size.
 public func gradientNorm(_ gradients: UnsafeMutableBufferPointer<Float>) -> Float {
-    let n = gradients.count, g = gradients.baseAddress!
+    Float(blockSumOfSquares(gradients.baseAddress!, gradients.count).squareRoot())
+}
+
+private func blockSumOfSquares(_ g: UnsafeMutablePointer<Float>, _ n: Int) -> Double {
     let blocks = (n + normBlock - 1) / normBlock
     return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(blocks, 1)) { partial in
         let partial = partial.baseAddress!
@@ -111,7 +121,24 @@ public func gradientNorm(_ gradients: UnsafeMutableBufferPointer<Float>) -> Floa
         }
         var sum = 0.0
         for block in 0..<blocks { sum += partial[block] }
-        return Float(sum.squareRoot())
+        return sum
+    }
+}
+
+/// Sum of squares of `gradients` over `ranges`, each range summed in fixed blocks as
+/// `gradientNorm` does, so it is deterministic. A data-parallel rank sums its shard this way and
+/// the ranks add their sums to get the global norm.
+public func sumOfSquares(_ gradients: UnsafeMutableBufferPointer<Float>, in ranges: [Range<Int>]) -> Double {
+    ranges.reduce(0.0) { $0 + blockSumOfSquares(gradients.baseAddress! + $1.lowerBound, $1.count) }
+}
+
+/// Multiplies `gradients` in `ranges` by `scale` (clipping a shard by the global norm).
+public func scaleGradients(_ gradients: UnsafeMutableBufferPointer<Float>, by scale: Float, in ranges: [Range<Int>]) {
+    let g = gradients.baseAddress!
+    for range in ranges {
+        Parallel.chunks(range.count, minChunk: 1 << 15) { sub in
+            for i in (range.lowerBound + sub.lowerBound)..<(range.lowerBound + sub.upperBound) { g[i] *= scale }
+        }
     }
 }
 
@@ -121,11 +148,13 @@ public func gradientNorm(_ gradients: UnsafeMutableBufferPointer<Float>) -> Floa
 @discardableResult
 public func clipGradients(_ gradients: UnsafeMutableBufferPointer<Float>, maxNorm: Float) -> Float {
     let norm = gradientNorm(gradients)
-    if norm > maxNorm {
-        let scale = maxNorm / (norm + 1e-6), g = gradients.baseAddress!
-        Parallel.chunks(gradients.count, minChunk: 1 << 15) { range in
-            for i in range { g[i] *= scale }
-        }
+    if let scale = clipScale(norm: norm, maxNorm: maxNorm) {
+        scaleGradients(gradients, by: scale, in: [0..<gradients.count])
     }
     return norm
+}
+
+/// The factor clipping applies for a global `norm`, or nil when the norm is within `maxNorm`.
+public func clipScale(norm: Float, maxNorm: Float) -> Float? {
+    norm > maxNorm ? maxNorm / (norm + 1e-6) : nil
 }

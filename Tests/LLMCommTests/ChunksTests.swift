@@ -44,3 +44,27 @@ final class ChunksTests: XCTestCase {
         XCTAssertTrue(chunks.allSatisfy { $0.count <= Int(Int32.max) })
     }
 }
+
+final class ShardPlanTests: XCTestCase {
+    func testPiecesTileTheBufferExactlyOnce() {
+        for (count, worldSize, chunk) in [(0, 2, 8), (5, 2, 8), (17, 3, 4), (1_000_003, 8, 4099), (10, 8, 8)] {
+            let plan = ShardPlan(count: count, worldSize: worldSize, chunkElements: chunk)
+            var owner = [Int](repeating: -1, count: count)
+            for r in 0..<worldSize {
+                for piece in plan.pieces(rank: r) {
+                    for i in piece {
+                        XCTAssertEqual(owner[i], -1, "element \(i) owned twice")
+                        owner[i] = r
+                    }
+                }
+            }
+            XCTAssertFalse(owner.contains(-1), "count \(count) n \(worldSize) chunk \(chunk): some element has no owner")
+        }
+    }
+
+    func testPiecesAreNearlyEqualWithTheRemainderFirst() {
+        let plan = ShardPlan(count: 10, worldSize: 4, chunkElements: 10)
+        XCTAssertEqual((0..<4).map { plan.piece(of: 0..<10, rank: $0) }, [0..<3, 3..<6, 6..<8, 8..<10])
+        XCTAssertEqual(ShardPlan(count: 7, worldSize: 1).pieces(rank: 0), [0..<7])
+    }
+}

@@ -10,10 +10,12 @@ public struct AllReduceBenchmark {
         public let bytes: Int
         public let chunkedSeconds: Double
         public let plainSeconds: Double
+        /// Reduce-scatter then all-gather of the same buffer: the sharded optimiser's traffic.
+        public let shardedSeconds: Double
         public var chunkedGBps: Double { Double(bytes) / chunkedSeconds / 1e9 }
         public var plainGBps: Double { Double(bytes) / plainSeconds / 1e9 }
         public var scriptLine: String {
-            "bytes=\(bytes) chunked_gbps=\(format(chunkedGBps, 2)) plain_gbps=\(format(plainGBps, 2))"
+            "bytes=\(bytes) chunked_gbps=\(format(chunkedGBps, 2)) plain_gbps=\(format(plainGBps, 2)) sharded_gbps=\(format(Double(bytes) / shardedSeconds / 1e9, 2))"
         }
     }
 
@@ -37,17 +39,27 @@ public struct AllReduceBenchmark {
                 let local = monotonicSeconds() - start
                 return try comm.allReduce([local], .max)[0]
             }
-            _ = try timed(chunkBytes); _ = try timed(Int.max)  // warm-up: MPI sets up its buffers
+            let plan = ShardPlan(count: count, worldSize: comm.worldSize, chunkElements: max(comm.worldSize, chunkBytes / 4))
+            func timedSharded() throws -> Double {
+                try comm.barrier()
+                let start = monotonicSeconds()
+                try comm.reduceScatter(buffer, plan)
+                try comm.allGather(buffer, plan)
+                return try comm.allReduce([monotonicSeconds() - start], .max)[0]
+            }
+            _ = try timed(chunkBytes); _ = try timed(Int.max); _ = try timedSharded()  // warm-up: MPI sets up its buffers
             // Rounds sized from the warm-up-free estimate, agreed by all ranks (same loop count).
             let probe = try max(timed(chunkBytes), timed(Int.max), 1e-6)
             let rounds = max(3, min(200, Int(secondsPerSize / (2 * probe))))
-            var chunked: [Double] = [], plain: [Double] = []
+            var chunked: [Double] = [], plain: [Double] = [], sharded: [Double] = []
             for _ in 0..<rounds {
                 chunked.append(try timed(chunkBytes))
                 plain.append(try timed(Int.max))
+                sharded.append(try timedSharded())
             }
             comm.chunkBytes = chunkBytes
-            rows.append(Row(bytes: bytes, chunkedSeconds: median(chunked), plainSeconds: median(plain)))
+            rows.append(Row(bytes: bytes, chunkedSeconds: median(chunked), plainSeconds: median(plain),
+                            shardedSeconds: median(sharded)))
         }
         return rows
     }

@@ -15,7 +15,7 @@ public final class RunLog {
         guard enabled else { handle = nil; return }
         let url = runDirectory.appendingPathComponent("metrics.jsonl")
         if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
         guard let handle = FileHandle(forWritingAtPath: url.path) else {
             throw TrainingError("\(url.path): cannot open the metrics file for writing; check the run directory's permissions")

@@ -44,6 +44,9 @@ public final class Trainer {
     let schedule: LearningRateSchedule
     let log: RunLog
     let store: CheckpointStore?
+    /// Which pieces of the flat parameter buffer this rank updates (ZeRO-1, see `ShardPlan`).
+    let shards: ShardPlan
+    let ownPieces: [Range<Int>]
     var state: TrainingState
     /// Time spent in the per-step all-reduces since the last log line.
     var communicationSeconds = 0.0
@@ -69,6 +72,8 @@ public final class Trainer {
             eps: config.optimizer.eps, weightDecay: config.optimizer.weightDecay))
         schedule = LearningRateSchedule(maxLR: config.optimizer.learningRate, minLR: config.optimizer.minLearningRate,
                                         warmupSteps: config.optimizer.warmupSteps, totalSteps: config.train.steps)
+        shards = ShardPlan(count: model.parameterCount, worldSize: comm.worldSize)
+        ownPieces = shards.pieces(rank: comm.rank)
         store = comm.isCoordinator ? try CheckpointStore(runDirectory: options.runDirectory, keepLast: config.checkpoint.keepLast) : nil
         state = TrainingState(model: config.model, tokenizerSHA256: data.tokenizerSHA256, configYAML: try config.yaml(),
                               worldSize: comm.worldSize, dataSeed: seed)
@@ -111,15 +116,12 @@ public final class Trainer {
 
         while state.step < config.train.steps {
             let step = state.step
-            var (loss, stopRequested) = try computeGradients(step: step)
-            if let until = options.untilStep, step + 1 >= until { stopRequested = true }
-            let norm = config.optimizer.gradClip > 0
-                ? clipGradients(model.gradients, maxNorm: config.optimizer.gradClip)
-                : gradientNorm(model.gradients)
+            let (loss, norm, stopSignalled) = try computeGradients(step: step)
+            let stopRequested = stopSignalled || options.untilStep.map { step + 1 >= $0 } ?? false
             let lr = schedule.rate(at: step)
             let finite = loss.isFinite && norm.isFinite
             if finite {
-                optimizer.update(model: model, learningRate: lr)
+                try applyUpdate(norm: norm, learningRate: lr)
                 state.consecutiveBadSteps = 0
                 state.lastTrainLoss = Double(loss)
             } else {
@@ -163,7 +165,7 @@ public final class Trainer {
             if last || (config.eval.every > 0 && state.step % config.eval.every == 0) {
                 validationLoss = try evaluate()
             }
-            if comm.isCoordinator, last || stopRequested || (config.checkpoint.every > 0 && state.step % config.checkpoint.every == 0) {
+            if last || stopRequested || (config.checkpoint.every > 0 && state.step % config.checkpoint.every == 0) {
                 try saveCheckpoint(validationLoss: validationLoss)
             }
             if stopRequested && !last {
@@ -176,8 +178,9 @@ public final class Trainer {
     }
 
     /// Forward and backward over this rank's share of global batch `step`, then the gradient
-    /// average. Returns the global mean loss and whether any rank asked to stop.
-    private func computeGradients(step: Int) throws -> (loss: Float, stop: Bool) {
+    /// average of this rank's shard. Returns the global mean loss, the global gradient norm and
+    /// whether any rank asked to stop.
+    private func computeGradients(step: Int) throws -> (loss: Float, norm: Float, stop: Bool) {
         let B = plan.microBatch, T = config.train.sequenceLength
         model.zeroGradients()
         var lossSum = 0.0
@@ -199,14 +202,36 @@ public final class Trainer {
             }
         }
         let communicationStart = monotonicSeconds()
-        try comm.allReduceAverage(model.gradients)
-        // Loss and the stop flag ride in one tiny all-reduce, so all ranks agree on both.
-        let reduced = try comm.allReduce([lossSum / Double(plan.accumulationSteps), StopSignal.isRequested ? 1 : 0], .sum)
+        try comm.reduceScatter(model.gradients, shards)
         communicationSeconds += monotonicSeconds() - communicationStart
-        return (Float(reduced[0] / Double(comm.worldSize)), reduced[1] > 0)
+        if comm.worldSize > 1 { scaleGradients(model.gradients, by: 1 / Float(comm.worldSize), in: ownPieces) }
+        // Loss, the shard's squared gradient norm and the stop flag ride in one tiny all-reduce,
+        // so all ranks agree on all three.
+        let smallStart = monotonicSeconds()
+        let reduced = try comm.allReduce([lossSum / Double(plan.accumulationSteps),
+                                          sumOfSquares(model.gradients, in: ownPieces),
+                                          StopSignal.isRequested ? 1 : 0], .sum)
+        communicationSeconds += monotonicSeconds() - smallStart
+        return (Float(reduced[0] / Double(comm.worldSize)), Float(reduced[1].squareRoot()), reduced[2] > 0)
     }
 
+    /// Clips and applies AdamW to this rank's shard, then gathers every rank's updated shard so
+    /// all replicas hold the same weights again.
+    private func applyUpdate(norm: Float, learningRate: Float) throws {
+        if config.optimizer.gradClip > 0, let scale = clipScale(norm: norm, maxNorm: config.optimizer.gradClip) {
+            scaleGradients(model.gradients, by: scale, in: ownPieces)
+        }
+        optimizer.update(model: model, learningRate: learningRate, ranges: ownPieces)
+        let communicationStart = monotonicSeconds()
+        try comm.allGather(model.parameters, shards)
+        communicationSeconds += monotonicSeconds() - communicationStart
+    }
+
+    /// Collective: every rank contributes its shard of the AdamW moments (each rank keeps only
+    /// its own pieces current), then the coordinator writes the checkpoint.
     func saveCheckpoint(validationLoss: Double?) throws {
+        try comm.allGather(optimizer.m, shards)
+        try comm.allGather(optimizer.v, shards)
         guard let store else { return }
         let metadata = ["format": "pt", "step": "\(state.step)", "model": "swift-llm-train GPT"]
         let checkpoint = try store.save(step: state.step, state: state, validationLoss: validationLoss) { dir in
