@@ -3,7 +3,7 @@ import PackageDescription
 
 // Module map (five minutes for a newcomer):
 //   CMPI, COpenBLAS  thin C shims over the system libraries (pkg-config, no unsafeFlags)
-//   LLMComm          Communicator protocol + the MPI implementation (chunked all-reduce)
+//   LLMComm          Communicator protocol + the MPI implementation (chunked collectives)
 //   LLMModel         GPT model: one flat parameter buffer, hand-written forward/backward, AdamW
 //   LLMData          normaliser, byte-level BPE tokenizer, corpora, token files, data loader
 //   LLMTrain         configs, trainer loop, checkpoints (safetensors), metrics, benchmarks
