@@ -14,8 +14,9 @@ public struct AllReduceBenchmark {
         public let shardedSeconds: Double
         public var chunkedGBps: Double { Double(bytes) / chunkedSeconds / 1e9 }
         public var plainGBps: Double { Double(bytes) / plainSeconds / 1e9 }
+        public var shardedGBps: Double { Double(bytes) / shardedSeconds / 1e9 }
         public var scriptLine: String {
-            "bytes=\(bytes) chunked_gbps=\(format(chunkedGBps, 2)) plain_gbps=\(format(plainGBps, 2)) sharded_gbps=\(format(Double(bytes) / shardedSeconds / 1e9, 2))"
+            "bytes=\(bytes) chunked_gbps=\(format(chunkedGBps, 2)) plain_gbps=\(format(plainGBps, 2)) sharded_gbps=\(format(shardedGBps, 2))"
         }
     }
 
@@ -66,11 +67,13 @@ public struct AllReduceBenchmark {
 
     public static func table(_ rows: [Row], worldSize: Int, chunkBytes: Int) -> String {
         var lines = ["all-reduce of Float, in place, n=\(worldSize) ranks, chunk \(chunkBytes) bytes (median of interleaved rounds)",
-                     pad("bytes", 12) + pad("chunked ms", 12) + pad("GB/s", 8) + pad("plain ms", 12) + pad("GB/s", 8) + "speed-up"]
+                     pad("bytes", 12) + pad("chunked ms", 12) + pad("GB/s", 8) + pad("plain ms", 12) + pad("GB/s", 8)
+                     + pad("speed-up", 10) + "sharded GB/s (reduce-scatter + all-gather)"]
         for row in rows {
             lines.append(pad("\(row.bytes)", 12) + pad(format(row.chunkedSeconds * 1e3, 3), 12)
                          + pad(format(row.chunkedGBps, 2), 8) + pad(format(row.plainSeconds * 1e3, 3), 12)
-                         + pad(format(row.plainGBps, 2), 8) + format(row.plainSeconds / row.chunkedSeconds, 2) + "x")
+                         + pad(format(row.plainGBps, 2), 8) + pad(format(row.plainSeconds / row.chunkedSeconds, 2) + "x", 10)
+                         + format(row.shardedGBps, 2))
         }
         return lines.joined(separator: "\n")
     }
