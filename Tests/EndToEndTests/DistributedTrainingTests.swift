@@ -72,7 +72,8 @@ final class DistributedTrainingTests: XCTestCase {
         let straight = try TrainingRun(self, "straight2"), eight = try TrainingRun(self, "from8")
         _ = try train(2, straight, ["--steps", "16"])
         _ = try train(8, eight, ["--steps", "16", "--until-step", "8"])
-        let resumed = try train(2, eight, ["--steps", "16", "--resume"])
+        // --resume with a run directory (rather than bare) means that run's latest checkpoint.
+        let resumed = try train(2, eight, ["--steps", "16", "--resume", eight.path])
         XCTAssertTrue(resumed.output.contains("saved with 8 ranks, now 2"), resumed.output)
         assertClose(try eight.trainLosses(), try straight.trainLosses(), tolerance: 1e-4)
     }

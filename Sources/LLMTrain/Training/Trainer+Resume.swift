@@ -40,6 +40,14 @@ extension Trainer {
     }
 
     private func locate(_ request: ResumeRequest, store: CheckpointStore) throws -> Checkpoint {
+        var store = store
+        var request = request
+        if case .path(let path) = request,
+           FileManager.default.fileExists(atPath: URL(fileURLWithPath: path).appendingPathComponent("checkpoints").path) {
+            // A run directory: resume from its latest checkpoint.
+            store = try CheckpointStore(runDirectory: URL(fileURLWithPath: path), keepLast: config.checkpoint.keepLast)
+            request = .latest
+        }
         switch request {
         case .latest:
             guard let found = try store.latestValid(allowFallback: options.allowFallback) else {
