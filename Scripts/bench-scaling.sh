@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Data-parallel scaling: tokens/s of a config at n=1 (1 BLAS thread) and n=2 ranks (1 thread
-# each), measured back to back in one run, with the share of step time spent in all-reduce.
+# each), measured back to back in one run, with the share of step time spent communicating;
+# n=2 is run with the sharded optimiser (the default) and without it (train.shard_optimizer=false).
 #   Scripts/bench-scaling.sh [CONFIG] [STEPS]     (default Configs/bench-i.yaml, 40 steps)
 # Prints one line per world size and a final `scaling_efficiency=...` line.
 set -euo pipefail
@@ -27,8 +28,11 @@ PY
 }
 "$bin" train "${common[@]}" --run-dir "$work/n1" >/dev/null
 mpirun -n 2 "$bin" train "${common[@]}" --run-dir "$work/n2" >/dev/null
+mpirun -n 2 "$bin" train "${common[@]}" --set train.shard_optimizer=false --run-dir "$work/n2full" >/dev/null
 read -r tps1 share1 < <(summarise "$work/n1/metrics.jsonl")
 read -r tps2 share2 < <(summarise "$work/n2/metrics.jsonl")
-echo "config=$config ranks=1 tokens_per_s=$tps1 allreduce_share=$share1"
-echo "config=$config ranks=2 tokens_per_s=$tps2 allreduce_share=$share2"
-python3 -c "print(f'speedup={$tps2/$tps1:.3f} scaling_efficiency={$tps2/(2*$tps1):.3f}')"
+read -r tps2f share2f < <(summarise "$work/n2full/metrics.jsonl")
+echo "config=$config ranks=1 tokens_per_s=$tps1 comm_share=$share1"
+echo "config=$config ranks=2 sharded=true tokens_per_s=$tps2 comm_share=$share2"
+echo "config=$config ranks=2 sharded=false tokens_per_s=$tps2f comm_share=$share2f"
+python3 -c "print(f'speedup={$tps2/$tps1:.3f} scaling_efficiency={$tps2/(2*$tps1):.3f} unsharded_scaling_efficiency={$tps2f/(2*$tps1):.3f}')"

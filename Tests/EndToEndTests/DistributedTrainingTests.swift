@@ -34,18 +34,25 @@ final class DistributedTrainingTests: XCTestCase {
         }
     }
 
-    /// The config fixes the global batch, so 1, 2 and 8 ranks solve the same problem: only the
-    /// order of floating-point sums differs.
+    /// The config fixes the global batch, so 1, 2 and 8 ranks solve the same problem, with the
+    /// optimiser sharded or not: only the order of floating-point sums differs.
     func testOneTwoAndEightRanksAgree() throws {
         let single = try TrainingRun(self, "n1"), two = try TrainingRun(self, "n2"), eight = try TrainingRun(self, "n8")
         _ = try train(0, single, ["--steps", "20"])
         _ = try train(2, two, ["--steps", "20"])
         _ = try train(8, eight, ["--steps", "20"])
+        let unsharded = try TrainingRun(self, "n2-unsharded")
+        _ = try train(2, unsharded, ["--steps", "20", "--set", "train.shard_optimizer=false"])
         let reference = try single.trainLosses()
         XCTAssertEqual(reference.count, 20)
         XCTAssertLessThan(reference.last!.loss, reference.first!.loss, "the loss must fall")
         assertClose(try two.trainLosses(), reference, tolerance: 1e-4)
         assertClose(try eight.trainLosses(), reference, tolerance: 1e-4)
+        assertClose(try unsharded.trainLosses(), reference, tolerance: 1e-4)
+        // The gradient norm is global in both modes (each square counted once).
+        let norms = { (run: TrainingRun) in try run.records(event: "train").map { $0["grad_norm"] as! Double } }
+        for (a, b) in zip(try norms(unsharded), try norms(single)) { XCTAssertEqual(a, b, accuracy: 1e-3 * b) }
+        for (a, b) in zip(try norms(two), try norms(single)) { XCTAssertEqual(a, b, accuracy: 1e-3 * b) }
     }
 
     /// 20 steps straight versus 10, stop, resume, 10 more: identical losses and identical final

@@ -57,11 +57,15 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         public var maxBadSteps = 3
         /// Every this many steps the ranks compare a parameter checksum and abort on drift.
         public var driftCheckEvery = 50
+        /// ZeRO stage 1: each rank applies AdamW to its shard of the parameters only
+        /// (reduce-scatter gradients, all-gather parameters); false: all-reduce, full update everywhere.
+        public var shardOptimizer = true
         public init() {}
         enum CodingKeys: String, CodingKey {
             case steps, globalBatch = "global_batch", microBatch = "micro_batch"
             case sequenceLength = "sequence_length", seed, threads, logEvery = "log_every"
             case maxBadSteps = "max_bad_steps", driftCheckEvery = "drift_check_every"
+            case shardOptimizer = "shard_optimizer"
         }
     }
 

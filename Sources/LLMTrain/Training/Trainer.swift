@@ -44,8 +44,9 @@ public final class Trainer {
     let schedule: LearningRateSchedule
     let log: RunLog
     let store: CheckpointStore?
-    /// Which pieces of the flat parameter buffer this rank updates (ZeRO-1, see `ShardPlan`).
-    let shards: ShardPlan
+    /// Which pieces of the flat parameter buffer this rank updates (ZeRO-1, see `ShardPlan`);
+    /// nil when every rank updates everything (`train.shard_optimizer: false`).
+    let shards: ShardPlan?
     let ownPieces: [Range<Int>]
     var state: TrainingState
     /// Time spent in the per-step all-reduces since the last log line.
@@ -72,8 +73,8 @@ public final class Trainer {
             eps: config.optimizer.eps, weightDecay: config.optimizer.weightDecay))
         schedule = LearningRateSchedule(maxLR: config.optimizer.learningRate, minLR: config.optimizer.minLearningRate,
                                         warmupSteps: config.optimizer.warmupSteps, totalSteps: config.train.steps)
-        shards = ShardPlan(count: model.parameterCount, worldSize: comm.worldSize)
-        ownPieces = shards.pieces(rank: comm.rank)
+        shards = config.train.shardOptimizer ? ShardPlan(count: model.parameterCount, worldSize: comm.worldSize) : nil
+        ownPieces = shards?.pieces(rank: comm.rank) ?? [0..<model.parameterCount]
         store = comm.isCoordinator ? try CheckpointStore(runDirectory: options.runDirectory, keepLast: config.checkpoint.keepLast) : nil
         state = TrainingState(model: config.model, tokenizerSHA256: data.tokenizerSHA256, configYAML: try config.yaml(),
                               worldSize: comm.worldSize, dataSeed: seed)
@@ -202,14 +203,16 @@ public final class Trainer {
             }
         }
         let communicationStart = monotonicSeconds()
-        try comm.reduceScatter(model.gradients, shards)
+        if let shards { try comm.reduceScatter(model.gradients, shards) } else { try comm.allReduce(model.gradients, .sum) }
         communicationSeconds += monotonicSeconds() - communicationStart
         if comm.worldSize > 1 { scaleGradients(model.gradients, by: 1 / Float(comm.worldSize), in: ownPieces) }
         // Loss, the shard's squared gradient norm and the stop flag ride in one tiny all-reduce,
-        // so all ranks agree on all three.
+        // so all ranks agree on all three. Each square is counted once: by the element's owner,
+        // or by rank 0 alone when every rank holds every gradient.
+        let countsSquares = shards != nil || comm.isCoordinator
         let smallStart = monotonicSeconds()
         let reduced = try comm.allReduce([lossSum / Double(plan.accumulationSteps),
-                                          sumOfSquares(model.gradients, in: ownPieces),
+                                          countsSquares ? sumOfSquares(model.gradients, in: ownPieces) : 0,
                                           StopSignal.isRequested ? 1 : 0], .sum)
         communicationSeconds += monotonicSeconds() - smallStart
         return (Float(reduced[0] / Double(comm.worldSize)), Float(reduced[1].squareRoot()), reduced[2] > 0)
@@ -222,16 +225,20 @@ public final class Trainer {
             scaleGradients(model.gradients, by: scale, in: ownPieces)
         }
         optimizer.update(model: model, learningRate: learningRate, ranges: ownPieces)
-        let communicationStart = monotonicSeconds()
-        try comm.allGather(model.parameters, shards)
-        communicationSeconds += monotonicSeconds() - communicationStart
+        if let shards {
+            let communicationStart = monotonicSeconds()
+            try comm.allGather(model.parameters, shards)
+            communicationSeconds += monotonicSeconds() - communicationStart
+        }
     }
 
     /// Collective: every rank contributes its shard of the AdamW moments (each rank keeps only
     /// its own pieces current), then the coordinator writes the checkpoint.
     func saveCheckpoint(validationLoss: Double?) throws {
-        try comm.allGather(optimizer.m, shards)
-        try comm.allGather(optimizer.v, shards)
+        if let shards {
+            try comm.allGather(optimizer.m, shards)
+            try comm.allGather(optimizer.v, shards)
+        }
         guard let store else { return }
         let metadata = ["format": "pt", "step": "\(state.step)", "model": "swift-llm-train GPT"]
         let checkpoint = try store.save(step: state.step, state: state, validationLoss: validationLoss) { dir in
