@@ -23,7 +23,7 @@ summarise() {  # median tokens/s and all-reduce share over the logged windows af
     python3 - "$1" <<'PY'
 import json, sys, statistics
 rows = [json.loads(l) for l in open(sys.argv[1]) if '"train"' in l][1:]
-print(f"{statistics.median(r['tokens_per_s'] for r in rows):.1f} {statistics.median(r['allreduce_share'] for r in rows):.4f}")
+print(f"{statistics.median(r['tokens_per_s'] for r in rows):.1f} {statistics.median(r['comm_share'] for r in rows):.4f}")
 PY
 }
 "$bin" train "${common[@]}" --run-dir "$work/n1" >/dev/null

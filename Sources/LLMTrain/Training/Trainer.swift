@@ -49,7 +49,7 @@ public final class Trainer {
     let shards: ShardPlan?
     let ownPieces: [Range<Int>]
     var state: TrainingState
-    /// Time spent in the per-step all-reduces since the last log line.
+    /// Time spent in the per-step collectives since the last log line.
     var communicationSeconds = 0.0
     /// One micro-batch of inputs and targets, allocated once.
     let inputs, targets: UnsafeMutableBufferPointer<Int32>
@@ -152,7 +152,7 @@ public final class Trainer {
                 log.record(["step": Double(state.step), "train_loss": Double(loss), "lr": Double(lr),
                             "grad_norm": Double(norm), "tokens_per_s": tokensPerSecond, "mfu": mfu,
                             "tokens": Double(state.tokensSeen), "elapsed_s": state.elapsedSeconds,
-                            "allreduce_share": communicationSeconds / elapsed], event: "train")
+                            "comm_share": communicationSeconds / elapsed], event: "train")
                 log.progress("step \(state.step)/\(config.train.steps) | loss \(format(Double(loss), 4)) | lr \(String(format: "%.2e", lr)) | norm \(format(Double(norm), 3)) | \(Int(tokensPerSecond)) tok/s | MFU \(format(mfu * 100, 1))% | ETA \(formatDuration(eta))")
                 windowStart = monotonicSeconds()
                 windowSteps = 0
