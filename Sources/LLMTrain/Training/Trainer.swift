@@ -209,10 +209,9 @@ public final class Trainer {
         // Loss, the shard's squared gradient norm and the stop flag ride in one tiny all-reduce,
         // so all ranks agree on all three. Each square is counted once: by the element's owner,
         // or by rank 0 alone when every rank holds every gradient.
-        let countsSquares = shards != nil || comm.isCoordinator
+        let squares = shards != nil || comm.isCoordinator ? sumOfSquares(model.gradients, in: ownPieces) : 0
         let smallStart = monotonicSeconds()
-        let reduced = try comm.allReduce([lossSum / Double(plan.accumulationSteps),
-                                          countsSquares ? sumOfSquares(model.gradients, in: ownPieces) : 0,
+        let reduced = try comm.allReduce([lossSum / Double(plan.accumulationSteps), squares,
                                           StopSignal.isRequested ? 1 : 0], .sum)
         communicationSeconds += monotonicSeconds() - smallStart
         return (Float(reduced[0] / Double(comm.worldSize)), Float(reduced[1].squareRoot()), reduced[2] > 0)
