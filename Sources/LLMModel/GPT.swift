@@ -47,6 +47,8 @@ public struct NonFiniteActivation: Error, Equatable, CustomStringConvertible {
 /// One block's saved activations (views into the activation arena).
 struct BlockActivations {
     var ln1, ln1Mean, ln1Rstd, qkv, atty, att, res2, ln2, ln2Mean, ln2Rstd, fch, fchAct, res3: UnsafeMutablePointer<Float>
+    /// gelu'(fch), saved by the GELU forward for its backward (empty with ReLU).
+    var fchGrad: UnsafeMutablePointer<Float>
 }
 
 public final class GPT {
@@ -93,7 +95,8 @@ public final class GPT {
 
         let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
         let L = config.layers, NH = config.heads, BT = B * T
-        let perBlock = BT * C * 5 + BT * 4 + BT * 3 * C + B * NH * T * T + BT * 4 * C * 2
+        let geluDerivative = config.activation == .gelu ? BT * 4 * C : 0
+        let perBlock = BT * C * 5 + BT * 4 + BT * 3 * C + B * NH * T * T + BT * 4 * C * 2 + geluDerivative
         let total = BT * C + BT * C + 2 * BT + BT * V + BT + L * perBlock + BT * C * 2 + BT * 4 * C * 2 + Attention.scratchCount(time: T)
         arena = .allocate(capacity: total)
         arena.initialize(repeating: 0)
@@ -104,7 +107,7 @@ public final class GPT {
             BlockActivations(ln1: take(BT * C), ln1Mean: take(BT), ln1Rstd: take(BT), qkv: take(BT * 3 * C),
                              atty: take(BT * C), att: take(B * NH * T * T), res2: take(BT * C), ln2: take(BT * C),
                              ln2Mean: take(BT), ln2Rstd: take(BT), fch: take(BT * 4 * C), fchAct: take(BT * 4 * C),
-                             res3: take(BT * C))
+                             res3: take(BT * C), fchGrad: take(geluDerivative))
         }
         lnf = take(BT * C)
         lnfMean = take(BT)
@@ -180,7 +183,7 @@ public final class GPT {
                               bias: p + w.ln2b, rows: BT, channels: C)
             Matmul.forward(out: a.fch, inp: a.ln2, weight: p + w.fcw, bias: p + w.fcb, rows: BT, inChannels: C, outChannels: 4 * C)
             switch config.activation {
-            case .gelu: GELU.forward(out: a.fchAct, inp: a.fch, count: BT * 4 * C)
+            case .gelu: GELU.forward(out: a.fchAct, derivative: a.fchGrad, inp: a.fch, count: BT * 4 * C)
             case .relu: ReLU.forward(out: a.fchAct, inp: a.fch, count: BT * 4 * C)
             }
             Matmul.forward(out: a.res3, inp: a.fchAct, weight: p + w.fcprojw, bias: p + w.fcprojb, residual: a.res2,
@@ -235,7 +238,7 @@ public final class GPT {
             Matmul.backward(dinp: dbig, dweight: g + w.fcprojw, dbias: g + w.fcprojb, dout: dresidual, inp: a.fchAct,
                             weight: p + w.fcprojw, rows: BT, inChannels: 4 * C, outChannels: C)
             switch config.activation {
-            case .gelu: GELU.backward(dinp: dhidden, inp: a.fch, dout: dbig, count: BT * 4 * C)
+            case .gelu: GELU.backward(dinp: dhidden, derivative: a.fchGrad, dout: dbig, count: BT * 4 * C)
             case .relu: ReLU.backward(dinp: dhidden, inp: a.fch, dout: dbig, count: BT * 4 * C)
             }
             Matmul.backward(dinp: dsmall, dweight: g + w.fcw, dbias: g + w.fcb, dout: dhidden, inp: a.ln2,

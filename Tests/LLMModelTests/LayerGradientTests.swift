@@ -77,12 +77,14 @@ final class LayerGradientTests: XCTestCase {
         var rng = SplitMix64(seed: 4)
         let n = 40
         let inp = TestBuffer(normal: n, std: 2, rng: &rng), w = TestBuffer(normal: n, rng: &rng), out = TestBuffer(n)
-        func f() -> Double { GELU.forward(out: out.p, inp: inp.p, count: n); return dot(out, w) }
+        let derivative = TestBuffer(n)
+        func f() -> Double { GELU.forward(out: out.p, derivative: derivative.p, inp: inp.p, count: n); return dot(out, w) }
         let dinp = TestBuffer(n)
-        GELU.backward(dinp: dinp.p, inp: inp.p, dout: w.p, count: n)
+        GELU.forward(out: out.p, derivative: derivative.p, inp: inp.p, count: n)
+        GELU.backward(dinp: dinp.p, derivative: derivative.p, dout: w.p, count: n)
         XCTAssertLessThan(relativeError(dinp.values, numericGradient(inp, eps: eps, f)), tolerance)
         // Spot values of the tanh approximation.
-        GELU.forward(out: out.p, inp: inp.p, count: n)
+        GELU.forward(out: out.p, derivative: derivative.p, inp: inp.p, count: n)
         for i in 0..<n {
             let x = Double(inp.p[i])
             let expected = 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
@@ -145,9 +147,9 @@ final class ActivationAccuracyTests: XCTestCase {
     /// The vectorisable tanh inside GELU against Double tanh over the range that matters.
     func testGELUMatchesExactFormulaOverWideRange() {
         let n = 4001
-        let inp = TestBuffer(n), out = TestBuffer(n)
+        let inp = TestBuffer(n), out = TestBuffer(n), derivative = TestBuffer(n)
         for i in 0..<n { inp.p[i] = Float(i - n / 2) * 0.005 }   // -10 ... 10
-        GELU.forward(out: out.p, inp: inp.p, count: n)
+        GELU.forward(out: out.p, derivative: derivative.p, inp: inp.p, count: n)
         var worst = 0.0
         for i in 0..<n {
             let x = Double(inp.p[i])
