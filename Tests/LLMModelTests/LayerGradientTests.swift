@@ -44,7 +44,8 @@ final class LayerGradientTests: XCTestCase {
         }
         _ = f()
         let dinp = TestBuffer(rows * C), dweight = TestBuffer(C), dbias = TestBuffer(C)
-        LayerNorm.backward(dinp: dinp.p, dweight: dweight.p, dbias: dbias.p, dout: w.p, inp: inp.p, weight: weight.p,
+        let scratch = TestBuffer(LayerNorm.scratchCount(rows: rows, channels: C))
+        LayerNorm.backward(dinp: dinp.p, dweight: dweight.p, dbias: dbias.p, scratch: scratch.p, dout: w.p, inp: inp.p, weight: weight.p,
                            mean: mean.p, rstd: rstd.p, rows: rows, channels: C)
         XCTAssertLessThan(relativeError(dinp.values, numericGradient(inp, eps: eps, f)), tolerance)
         XCTAssertLessThan(relativeError(dweight.values, numericGradient(weight, eps: eps, f)), tolerance)
