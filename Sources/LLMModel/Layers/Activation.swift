@@ -30,11 +30,11 @@ public enum GELU {
                                inp: UnsafePointer<Float>, count: Int) {
         Parallel.chunks(count, minChunk: 1 << 14) { range in
             for i in range {
-                let x = inp[i]
-                let th = fastTanh(scale * (x + 0.044715 * x * x * x))
-                let sech2 = 1 - th * th
-                out[i] = 0.5 * x * (1 + th)
-                derivative[i] = 0.5 * (1 + th) + 0.5 * x * sech2 * scale * (1 + 3 * 0.044715 * x * x)
+                let x = inp[i], x2 = x * x
+                let th = fastTanh(scale * x * (1 + 0.044715 * x2))
+                let half = 0.5 * (1 + th)
+                out[i] = x * half
+                derivative[i] = half + 0.5 * scale * x * (1 - th * th) * (1 + 3 * 0.044715 * x2)
             }
         }
     }
