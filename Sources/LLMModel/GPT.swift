@@ -47,6 +47,8 @@ public struct NonFiniteActivation: Error, Equatable, CustomStringConvertible {
 /// One block's saved activations (views into the activation arena).
 struct BlockActivations {
     var ln1, ln1Mean, ln1Rstd, qkv, atty, att, res2, ln2, ln2Mean, ln2Rstd, fch, fchAct, res3: UnsafeMutablePointer<Float>
+    /// gelu'(fch), saved by the GELU forward for its backward (empty with ReLU).
+    var fchGrad: UnsafeMutablePointer<Float>
 }
 
 public final class GPT {
@@ -73,8 +75,8 @@ public final class GPT {
     // Backward scratch, reused by every block: the residual-stream gradient, one (BT, C) buffer,
     // one (BT, 4C) buffer shared by dqkv and d(activation output), one (BT, 4C) for d(c_fc output)
     // (separate so the activation backward is not in place, which would defeat vectorisation),
-    // and d(att) for one head per thread.
-    let dresidual, dsmall, dbig, dhidden, dattScratch: UnsafeMutablePointer<Float>
+    // d(att) for one head per thread, and the LayerNorm backward's partial sums.
+    let dresidual, dsmall, dbig, dhidden, dattScratch, lnScratch: UnsafeMutablePointer<Float>
     let inputs, targets: UnsafeMutablePointer<Int32>
     var haveTargets = false
 
@@ -93,8 +95,10 @@ public final class GPT {
 
         let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
         let L = config.layers, NH = config.heads, BT = B * T
-        let perBlock = BT * C * 5 + BT * 4 + BT * 3 * C + B * NH * T * T + BT * 4 * C * 2
+        let geluDerivative = config.activation == .gelu ? BT * 4 * C : 0
+        let perBlock = BT * C * 5 + BT * 4 + BT * 3 * C + B * NH * T * T + BT * 4 * C * 2 + geluDerivative
         let total = BT * C + BT * C + 2 * BT + BT * V + BT + L * perBlock + BT * C * 2 + BT * 4 * C * 2 + Attention.scratchCount(time: T)
+            + LayerNorm.scratchCount(rows: BT, channels: C)
         arena = .allocate(capacity: total)
         arena.initialize(repeating: 0)
         var cursor = arena.baseAddress!
@@ -104,7 +108,7 @@ public final class GPT {
             BlockActivations(ln1: take(BT * C), ln1Mean: take(BT), ln1Rstd: take(BT), qkv: take(BT * 3 * C),
                              atty: take(BT * C), att: take(B * NH * T * T), res2: take(BT * C), ln2: take(BT * C),
                              ln2Mean: take(BT), ln2Rstd: take(BT), fch: take(BT * 4 * C), fchAct: take(BT * 4 * C),
-                             res3: take(BT * C))
+                             res3: take(BT * C), fchGrad: take(geluDerivative))
         }
         lnf = take(BT * C)
         lnfMean = take(BT)
@@ -116,6 +120,7 @@ public final class GPT {
         dbig = take(BT * 4 * C)
         dhidden = take(BT * 4 * C)
         dattScratch = take(Attention.scratchCount(time: T))
+        lnScratch = take(LayerNorm.scratchCount(rows: BT, channels: C))
         precondition(cursor - arena.baseAddress! == total)
         inputs = .allocate(capacity: BT)
         inputs.initialize(repeating: 0, count: BT)
@@ -180,7 +185,7 @@ public final class GPT {
                               bias: p + w.ln2b, rows: BT, channels: C)
             Matmul.forward(out: a.fch, inp: a.ln2, weight: p + w.fcw, bias: p + w.fcb, rows: BT, inChannels: C, outChannels: 4 * C)
             switch config.activation {
-            case .gelu: GELU.forward(out: a.fchAct, inp: a.fch, count: BT * 4 * C)
+            case .gelu: GELU.forward(out: a.fchAct, derivative: a.fchGrad, inp: a.fch, count: BT * 4 * C)
             case .relu: ReLU.forward(out: a.fchAct, inp: a.fch, count: BT * 4 * C)
             }
             Matmul.forward(out: a.res3, inp: a.fchAct, weight: p + w.fcprojw, bias: p + w.fcprojb, residual: a.res2,
@@ -225,8 +230,8 @@ public final class GPT {
         sgemm(transA: true, m: V, n: C, k: BT, a: dlogits, lda: V, b: lnf, ldb: C, beta: 1, c: g + layout.wte, ldc: C)
         dresidual.update(repeating: 0, count: BT * C)
         let lastResidual = UnsafePointer(blocks.last?.res3 ?? encoded)
-        LayerNorm.backward(dinp: dresidual, dweight: g + layout.lnfw, dbias: g + layout.lnfb, dout: dsmall, inp: lastResidual,
-                           weight: p + layout.lnfw, mean: lnfMean, rstd: lnfRstd, rows: BT, channels: C)
+        LayerNorm.backward(dinp: dresidual, dweight: g + layout.lnfw, dbias: g + layout.lnfb, scratch: lnScratch,
+                           dout: dsmall, inp: lastResidual, weight: p + layout.lnfw, mean: lnfMean, rstd: lnfRstd, rows: BT, channels: C)
 
         // Walking down the blocks, dresidual holds d(res3), then d(res2), then d(block input).
         for l in stride(from: blocks.count - 1, through: 0, by: -1) {
@@ -235,21 +240,21 @@ public final class GPT {
             Matmul.backward(dinp: dbig, dweight: g + w.fcprojw, dbias: g + w.fcprojb, dout: dresidual, inp: a.fchAct,
                             weight: p + w.fcprojw, rows: BT, inChannels: 4 * C, outChannels: C)
             switch config.activation {
-            case .gelu: GELU.backward(dinp: dhidden, inp: a.fch, dout: dbig, count: BT * 4 * C)
+            case .gelu: GELU.backward(dinp: dhidden, derivative: a.fchGrad, dout: dbig, count: BT * 4 * C)
             case .relu: ReLU.backward(dinp: dhidden, inp: a.fch, dout: dbig, count: BT * 4 * C)
             }
             Matmul.backward(dinp: dsmall, dweight: g + w.fcw, dbias: g + w.fcb, dout: dhidden, inp: a.ln2,
                             weight: p + w.fcw, rows: BT, inChannels: C, outChannels: 4 * C)
-            LayerNorm.backward(dinp: dresidual, dweight: g + w.ln2w, dbias: g + w.ln2b, dout: dsmall, inp: a.res2,
-                               weight: p + w.ln2w, mean: a.ln2Mean, rstd: a.ln2Rstd, rows: BT, channels: C)
+            LayerNorm.backward(dinp: dresidual, dweight: g + w.ln2w, dbias: g + w.ln2b, scratch: lnScratch,
+                               dout: dsmall, inp: a.res2, weight: p + w.ln2w, mean: a.ln2Mean, rstd: a.ln2Rstd, rows: BT, channels: C)
             Matmul.backward(dinp: dsmall, dweight: g + w.projw, dbias: g + w.projb, dout: dresidual, inp: a.atty,
                             weight: p + w.projw, rows: BT, inChannels: C, outChannels: C)
             Attention.backward(dqkv: dbig, scratch: dattScratch, dout: dsmall, qkv: a.qkv, att: a.att,
                                batch: B, time: T, channels: C, heads: NH)
             Matmul.backward(dinp: dsmall, dweight: g + w.qkvw, dbias: g + w.qkvb, dout: dbig, inp: a.ln1,
                             weight: p + w.qkvw, rows: BT, inChannels: C, outChannels: 3 * C)
-            LayerNorm.backward(dinp: dresidual, dweight: g + w.ln1w, dbias: g + w.ln1b, dout: dsmall, inp: residual,
-                               weight: p + w.ln1w, mean: a.ln1Mean, rstd: a.ln1Rstd, rows: BT, channels: C)
+            LayerNorm.backward(dinp: dresidual, dweight: g + w.ln1w, dbias: g + w.ln1b, scratch: lnScratch,
+                               dout: dsmall, inp: residual, weight: p + w.ln1w, mean: a.ln1Mean, rstd: a.ln1Rstd, rows: BT, channels: C)
         }
         Encoder.backward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: dresidual, tokens: inputs, batch: B, time: T, channels: C)
     }

@@ -44,7 +44,8 @@ final class LayerGradientTests: XCTestCase {
         }
         _ = f()
         let dinp = TestBuffer(rows * C), dweight = TestBuffer(C), dbias = TestBuffer(C)
-        LayerNorm.backward(dinp: dinp.p, dweight: dweight.p, dbias: dbias.p, dout: w.p, inp: inp.p, weight: weight.p,
+        let scratch = TestBuffer(LayerNorm.scratchCount(rows: rows, channels: C))
+        LayerNorm.backward(dinp: dinp.p, dweight: dweight.p, dbias: dbias.p, scratch: scratch.p, dout: w.p, inp: inp.p, weight: weight.p,
                            mean: mean.p, rstd: rstd.p, rows: rows, channels: C)
         XCTAssertLessThan(relativeError(dinp.values, numericGradient(inp, eps: eps, f)), tolerance)
         XCTAssertLessThan(relativeError(dweight.values, numericGradient(weight, eps: eps, f)), tolerance)
@@ -77,12 +78,14 @@ final class LayerGradientTests: XCTestCase {
         var rng = SplitMix64(seed: 4)
         let n = 40
         let inp = TestBuffer(normal: n, std: 2, rng: &rng), w = TestBuffer(normal: n, rng: &rng), out = TestBuffer(n)
-        func f() -> Double { GELU.forward(out: out.p, inp: inp.p, count: n); return dot(out, w) }
+        let derivative = TestBuffer(n)
+        func f() -> Double { GELU.forward(out: out.p, derivative: derivative.p, inp: inp.p, count: n); return dot(out, w) }
         let dinp = TestBuffer(n)
-        GELU.backward(dinp: dinp.p, inp: inp.p, dout: w.p, count: n)
+        GELU.forward(out: out.p, derivative: derivative.p, inp: inp.p, count: n)
+        GELU.backward(dinp: dinp.p, derivative: derivative.p, dout: w.p, count: n)
         XCTAssertLessThan(relativeError(dinp.values, numericGradient(inp, eps: eps, f)), tolerance)
         // Spot values of the tanh approximation.
-        GELU.forward(out: out.p, inp: inp.p, count: n)
+        GELU.forward(out: out.p, derivative: derivative.p, inp: inp.p, count: n)
         for i in 0..<n {
             let x = Double(inp.p[i])
             let expected = 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
@@ -145,9 +148,9 @@ final class ActivationAccuracyTests: XCTestCase {
     /// The vectorisable tanh inside GELU against Double tanh over the range that matters.
     func testGELUMatchesExactFormulaOverWideRange() {
         let n = 4001
-        let inp = TestBuffer(n), out = TestBuffer(n)
+        let inp = TestBuffer(n), out = TestBuffer(n), derivative = TestBuffer(n)
         for i in 0..<n { inp.p[i] = Float(i - n / 2) * 0.005 }   // -10 ... 10
-        GELU.forward(out: out.p, inp: inp.p, count: n)
+        GELU.forward(out: out.p, derivative: derivative.p, inp: inp.p, count: n)
         var worst = 0.0
         for i in 0..<n {
             let x = Double(inp.p[i])

@@ -21,35 +21,62 @@ public enum LayerNorm {
         }
     }
 
+    /// Rows per block of the parameter-gradient partial sums (see `backward`).
+    static let rowBlock = 32
+
+    /// Floats of backward scratch for `rows` positions: a (dweight, dbias) partial per row block.
+    public static func scratchCount(rows: Int, channels: Int) -> Int {
+        (rows + rowBlock - 1) / rowBlock * 2 * channels
+    }
+
     /// Adds the input gradient into `dinp` (the residual stream accumulates), and accumulates
     /// dweight/dbias. With n = (x - mean) * rstd and g = weight * dout:
     /// dx = rstd * (g - mean(g) - n * mean(g * n)).
+    /// One pass over the activations: each fixed block of `rowBlock` rows also sums its rows'
+    /// dweight/dbias terms into its own partial in `scratch` (`scratchCount` floats), and the
+    /// partials are added in block order at the end, so the sums do not depend on the thread count.
     public static func backward(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
-                                dbias: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
-                                inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                dbias: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, channels: Int) {
         let invC = 1 / Float(channels)
-        Parallel.chunks(rows, minChunk: 32) { range in
-            for r in range {
-                let x = inp + r * channels, d = dout + r * channels, dx = dinp + r * channels
-                let m = mean[r], s = rstd[r]
-                let (gSum, gnSum) = gradientMeans(x, d, weight, channels, mean: m, rstd: s)
-                let gMean = gSum * invC, gnMean = gnSum * invC
-                for i in 0..<channels {
-                    let n = (x[i] - m) * s
-                    dx[i] += s * (weight[i] * d[i] - gMean - n * gnMean)
+        let blocks = (rows + rowBlock - 1) / rowBlock
+        Parallel.chunks(blocks, minChunk: 1) { range in
+            for block in range {
+                let pw = scratch + block * 2 * channels, pb = pw + channels
+                pw.update(repeating: 0, count: 2 * channels)
+                for r in (block * rowBlock)..<min((block + 1) * rowBlock, rows) {
+                    let x = inp + r * channels, d = dout + r * channels, dx = dinp + r * channels
+                    let m = mean[r], s = rstd[r]
+                    let (gSum, gnSum) = gradientMeans(x, d, weight, channels, mean: m, rstd: s)
+                    let gMean = gSum * invC, gnMean = gnSum * invC
+                    // Explicit lanes: with three outputs LLVM gives up on the overlap checks.
+                    let vm = Lanes(repeating: m), vs = Lanes(repeating: s)
+                    let vg = Lanes(repeating: gMean), vgn = Lanes(repeating: gnMean)
+                    var i = 0
+                    while i + Lanes.scalarCount <= channels {
+                        let di = loadLanes(d + i)
+                        let n = (loadLanes(x + i) - vm) * vs
+                        storeLanes(loadLanes(dx + i) + vs * (loadLanes(weight + i) * di - vg - n * vgn), dx + i)
+                        storeLanes(loadLanes(pw + i) + n * di, pw + i)
+                        storeLanes(loadLanes(pb + i) + di, pb + i)
+                        i += Lanes.scalarCount
+                    }
+                    while i < channels {
+                        let n = (x[i] - m) * s
+                        dx[i] += s * (weight[i] * d[i] - gMean - n * gnMean)
+                        pw[i] += n * d[i]
+                        pb[i] += d[i]
+                        i += 1
+                    }
                 }
             }
         }
-        // The parameter gradients sum over rows: split by channel so no two threads share one.
-        Parallel.chunks(channels, minChunk: 64) { range in
-            for r in 0..<rows {
-                let x = inp + r * channels, d = dout + r * channels
-                let m = mean[r], s = rstd[r]
-                for i in range {
-                    dbias[i] += d[i]
-                    dweight[i] += (x[i] - m) * s * d[i]
-                }
+        for block in 0..<blocks {
+            let pw = scratch + block * 2 * channels, pb = pw + channels
+            for i in 0..<channels {
+                dweight[i] += pw[i]
+                dbias[i] += pb[i]
             }
         }
     }
