@@ -98,21 +98,30 @@ final class DistributedTrainingTests: XCTestCase {
         return result
     }
 
+    /// The ranks: mpirun's child processes.
+    private func children(of process: Process) -> [Int32] {
+        let pid = process.processIdentifier
+        let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").compactMap { Int32($0) }
+    }
+
     private func waitFor(_ condition: () -> Bool) {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, !condition() { usleep(50_000) }
     }
 
-    /// SIGTERM to mpirun reaches every rank: all stop after the same step, the coordinator
-    /// saves, and a --resume run finishes the budget.
+    /// SIGTERM to one rank (as a scheduler sends it) stops every rank after the same step: the
+    /// flag rides in the per-step all-reduce. The coordinator saves, all exit cleanly, and a
+    /// --resume run finishes the budget.
     func testSigtermStopsAllRanksWithACheckpoint() throws {
         let run = try TrainingRun(self, "sigterm")
         let metrics = run.directory.appendingPathComponent("metrics.jsonl")
         let result = try interruptedRun(run, []) { process in
             self.waitFor { ((try? String(contentsOf: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0) >= 5 }
-            return kill(process.processIdentifier, SIGTERM) == 0
+            guard let rank = self.children(of: process).last else { return false }
+            return kill(rank, SIGTERM) == 0
         }
-        // mpirun itself exits non-zero once signalled; the ranks must still stop cleanly.
+        XCTAssertEqual(result.status, 0, result.output)
         XCTAssertTrue(result.output.contains("stopped after step"), result.output)
         XCTAssertFalse(result.output.contains("MPI_ABORT"), result.output)
         let stopStep = try run.trainLosses().last!.step
@@ -129,11 +138,8 @@ final class DistributedTrainingTests: XCTestCase {
         let result = try interruptedRun(run, ["--set", "checkpoint.every=3"]) { process in
             self.waitFor { FileManager.default.fileExists(atPath: latest.path) }
             usleep(300_000)
-            // The ranks are mpirun's children; kill one of them outright.
-            let pid = process.processIdentifier
-            let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
-            guard let victim = children.split(separator: " ").compactMap({ Int32($0) }).last else { return false }
-            return kill(victim, SIGKILL) == 0
+            guard let rank = self.children(of: process).last else { return false }
+            return kill(rank, SIGKILL) == 0
         }
         XCTAssertNotEqual(result.status, 0, "killing a rank must fail the job: \(result.output)")
         let checkpoint = try run.latestCheckpoint()

@@ -6,8 +6,7 @@ import Glibc
 ///
 /// The handler only sets a flag (async-signal-safe). The trainer folds the flag into the small
 /// per-step all-reduce, so when any rank was signalled every rank stops after the same step,
-/// the coordinator saves a checkpoint, and all exit cleanly. mpirun forwards SIGTERM/SIGINT to
-/// every rank.
+/// the coordinator saves a checkpoint, and all exit cleanly; one signalled rank is enough.
 public enum StopSignal {
     nonisolated(unsafe) private static var received: sig_atomic_t = 0
 
