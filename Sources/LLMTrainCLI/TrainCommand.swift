@@ -16,7 +16,7 @@ struct TrainCommand: ParsableCommand {
           swift-llm-train
           mpirun -n 8 swift-llm-train train --config Configs/tiny.yaml --run-dir runs/tiny
           swift-llm-train train --config Configs/tiny.yaml --set optimizer.learning_rate=1e-3 --steps 50
-          mpirun -n 2 swift-llm-train train --run-dir runs/tiny --resume
+          mpirun -n 2 swift-llm-train train --config Configs/tiny.yaml --run-dir runs/tiny --resume
         """
     )
 
