@@ -69,7 +69,7 @@ final class LayerGradientTests: XCTestCase {
             for j in 0..<T { sum += att.p[row * T + j]; if j > t { XCTAssertEqual(att.p[row * T + j], 0) } }
             XCTAssertEqual(sum, 1, accuracy: 1e-5)
         }
-        let dqkv = TestBuffer(B * T * 3 * C, fill: 7), scratch = TestBuffer(T * T)
+        let dqkv = TestBuffer(B * T * 3 * C, fill: 7), scratch = TestBuffer(Attention.scratchCount(time: T))
         Attention.backward(dqkv: dqkv.p, scratch: scratch.p, dout: w.p, qkv: qkv.p, att: att.p, batch: B, time: T, channels: C, heads: NH)
         XCTAssertLessThan(relativeError(dqkv.values, numericGradient(qkv, eps: eps, f)), tolerance)
     }
