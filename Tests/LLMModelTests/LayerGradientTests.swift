@@ -69,7 +69,7 @@ final class LayerGradientTests: XCTestCase {
             for j in 0..<T { sum += att.p[row * T + j]; if j > t { XCTAssertEqual(att.p[row * T + j], 0) } }
             XCTAssertEqual(sum, 1, accuracy: 1e-5)
         }
-        let dqkv = TestBuffer(B * T * 3 * C, fill: 7), scratch = TestBuffer(T * T)
+        let dqkv = TestBuffer(B * T * 3 * C, fill: 7), scratch = TestBuffer(Attention.scratchCount(time: T))
         Attention.backward(dqkv: dqkv.p, scratch: scratch.p, dout: w.p, qkv: qkv.p, att: att.p, batch: B, time: T, channels: C, heads: NH)
         XCTAssertLessThan(relativeError(dqkv.values, numericGradient(qkv, eps: eps, f)), tolerance)
     }
@@ -145,6 +145,21 @@ final class LayerGradientTests: XCTestCase {
 }
 
 final class ActivationAccuracyTests: XCTestCase {
+    /// The 16-lane GELU loop and its scalar tail give the same bits, so results do not depend
+    /// on where the threads' chunks start.
+    func testGELULanesMatchScalarTail() {
+        var rng = SplitMix64(seed: 9)
+        let n = 16 * 5 + 7
+        let inp = TestBuffer(normal: n, std: 3, rng: &rng)
+        let out = TestBuffer(n), derivative = TestBuffer(n), one = TestBuffer(1), oneDerivative = TestBuffer(1)
+        GELU.forward(out: out.p, derivative: derivative.p, inp: inp.p, count: n)
+        for i in 0..<n {
+            GELU.forward(out: one.p, derivative: oneDerivative.p, inp: inp.p + i, count: 1)
+            XCTAssertEqual(out.p[i].bitPattern, one.p[0].bitPattern, "gelu at \(i)")
+            XCTAssertEqual(derivative.p[i].bitPattern, oneDerivative.p[0].bitPattern, "gelu' at \(i)")
+        }
+    }
+
     /// The vectorisable tanh inside GELU against Double tanh over the range that matters.
     func testGELUMatchesExactFormulaOverWideRange() {
         let n = 4001

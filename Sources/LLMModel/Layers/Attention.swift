@@ -36,8 +36,13 @@ public enum Attention {
 
     @inline(__always)
     static func causalSoftmaxRow(_ row: UnsafeMutablePointer<Float>, valid: Int, width: Int) {
-        let sum = expShiftedInPlace(row, valid, shift: vectorMax(row, valid))
-        let inv = 1 / sum
+        // The exp runs over whole 16-lane groups: on these short rows a scalar tail of up to 15
+        // would cost as much as the vector part. The masked lanes become -inf, whose exp (~1e-38
+        // after fastExp's clamp) vanishes next to the max's e^0 = 1; they are zeroed below.
+        let padded = min((valid + 15) & ~15, width)
+        let shift = vectorMax(row, valid)
+        for j in valid..<padded { row[j] = -.infinity }
+        let inv = 1 / expShiftedInPlace(row, padded, shift: shift)
         for j in 0..<valid { row[j] *= inv }
         for j in valid..<width { row[j] = 0 }
     }

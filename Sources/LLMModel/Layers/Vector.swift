@@ -67,9 +67,44 @@ func fastExp(_ x: Float) -> Float {
     return er * Float(bitPattern: UInt32(bitPattern: (exponent &+ 127) << 23))
 }
 
-/// x[i] = e^(x[i] - shift) for i < n, returning the sum.
+/// `fastExp` on 16 lanes, the same operations in the same order (the same bits for any non-NaN
+/// input). LLVM
+/// vectorises the scalar loop only 4 wide with one long dependency chain per iteration; four
+/// independent chains here run ~25% faster. The clamp uses `replacing`, which lowers to compares
+/// and blends (unlike pointwiseMin/Max, see vectorMax).
+@inline(__always)
+func fastExp(_ x: Lanes) -> Lanes {
+    let lo = Lanes(repeating: -87.3), hi = Lanes(repeating: 88.3), magic = Lanes(repeating: 12582912)
+    var c = x.replacing(with: lo, where: x .< lo)
+    c = c.replacing(with: hi, where: c .> hi)
+    let shifted = c * 1.44269504088896341 + magic
+    let n = shifted - magic
+    let r = c - n * 0.693359375 + n * 2.12194440e-4
+    var p = Lanes(repeating: 1.9875691500e-4)
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    let er = p * r * r + r + 1
+    let exponent = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000
+    return er * unsafeBitCast((exponent &+ 127) &<< 23, to: Lanes.self)
+}
+
+/// x[i] = e^(x[i] - shift) for i < n, returning the sum, accumulated in the same pass (lanes,
+/// then the tail in order, as vectorSum).
 @inline(__always)
 func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
-    for i in 0..<n { x[i] = fastExp(x[i] - shift) }
-    return vectorSum(x, n)
+    var acc = Lanes(repeating: 0)
+    let s = Lanes(repeating: shift)
+    var i = 0
+    while i + Lanes.scalarCount <= n {
+        let e = fastExp(loadLanes(x + i) - s)
+        storeLanes(e, x + i)
+        acc += e
+        i += Lanes.scalarCount
+    }
+    var sum = acc.sum()
+    while i < n { x[i] = fastExp(x[i] - shift); sum += x[i]; i += 1 }
+    return sum
 }
