@@ -25,4 +25,7 @@ static inline void *cmpi_in_place(void) { return MPI_IN_PLACE; }
 
 static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 
+// MPI_STATUS_IGNORE is a sentinel pointer too.
+static inline MPI_Status *cmpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
+
 #endif
