@@ -29,10 +29,11 @@ public struct TrainOptions: Sendable {
     }
 }
 
-/// Data-parallel training: every rank holds a full replica, computes gradients on its share of
-/// each global batch, and the gradients are averaged with one all-reduce over the flat gradient
-/// buffer; every rank then applies the identical AdamW step. Rank 0, the coordinator, also logs,
-/// evaluates (with every rank's help) and writes checkpoints.
+/// Data-parallel training: every rank holds a full replica and computes gradients on its share
+/// of each global batch. The flat gradient buffer is reduce-scattered, each rank applies AdamW to
+/// its own shard, and the parameters are all-gathered (ZeRO stage 1; with
+/// `train.shard_optimizer: false`, one all-reduce and the identical full step on every rank).
+/// Rank 0, the coordinator, also logs, evaluates (with every rank's help) and writes checkpoints.
 public final class Trainer {
     let comm: Communicator
     let options: TrainOptions
