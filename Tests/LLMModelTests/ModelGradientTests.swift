@@ -41,15 +41,7 @@ final class ModelGradientTests: XCTestCase {
         let tolerance = config.activation == .relu ? 2e-2 : 2e-3
         for t in model.tensors {
             let analytic = (t.offset..<(t.offset + t.count)).map { Double(model.gradients[$0]) }
-            let numeric = (t.offset..<(t.offset + t.count)).map { i -> Double in
-                let saved = model.parameters[i]
-                model.parameters[i] = saved + eps
-                let plus = loss()
-                model.parameters[i] = saved - eps
-                let minus = loss()
-                model.parameters[i] = saved
-                return (plus - minus) / Double(2 * eps)
-            }
+            let numeric = numericGradient(model.parameters.baseAddress! + t.offset, count: t.count, eps: eps, loss)
             XCTAssertLessThan(relativeError(analytic, numeric), tolerance, "\(t.name) \(config.activation)")
             // wpe rows beyond T are never used: their gradient must be exactly zero.
             if t.name == "wpe" { XCTAssertTrue(analytic[(T * config.modelDim)...].allSatisfy { $0 == 0 }) }

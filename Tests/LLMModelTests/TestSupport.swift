@@ -25,13 +25,18 @@ final class TestBuffer {
 
 /// Central differences of `f` with respect to every element of `x`.
 func numericGradient(_ x: TestBuffer, eps: Float, _ f: () -> Double) -> [Double] {
-    (0..<x.count).map { i in
-        let saved = x.p[i]
-        x.p[i] = saved + eps
+    numericGradient(x.p, count: x.count, eps: eps, f)
+}
+
+/// Central differences of `f` with respect to `x[0..<count]`.
+func numericGradient(_ x: UnsafeMutablePointer<Float>, count: Int, eps: Float, _ f: () -> Double) -> [Double] {
+    (0..<count).map { i in
+        let saved = x[i]
+        x[i] = saved + eps
         let plus = f()
-        x.p[i] = saved - eps
+        x[i] = saved - eps
         let minus = f()
-        x.p[i] = saved
+        x[i] = saved
         return (plus - minus) / Double(2 * eps)
     }
 }
