@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libopenmpi-dev openmpi-bin libopenblas-dev)
+# pkg-config: SwiftPM finds both libraries through it (ompi-c.pc, openblas.pc).
+packages=(libopenmpi-dev openmpi-bin libopenblas-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
