@@ -54,24 +54,11 @@ final class LayerGradientTests: XCTestCase {
 
     func testAttentionGradients() {
         var rng = SplitMix64(seed: 3)
-        let B = 2, T = 4, C = 6, NH = 2
-        let qkv = TestBuffer(normal: B * T * 3 * C, rng: &rng), w = TestBuffer(normal: B * T * C, rng: &rng)
-        let out = TestBuffer(B * T * C), att = TestBuffer(B * NH * T * T)
-        func f() -> Double {
-            Attention.forward(out: out.p, att: att.p, qkv: qkv.p, batch: B, time: T, channels: C, heads: NH)
-            return dot(out, w)
-        }
-        _ = f()
-        // Causality: every attention row sums to 1 and puts no weight on the future.
-        for row in 0..<(B * NH * T) {
-            let t = row % T
-            var sum: Float = 0
-            for j in 0..<T { sum += att.p[row * T + j]; if j > t { XCTAssertEqual(att.p[row * T + j], 0) } }
-            XCTAssertEqual(sum, 1, accuracy: 1e-5)
-        }
-        let dqkv = TestBuffer(B * T * 3 * C, fill: 7), scratch = TestBuffer(Attention.scratchCount(time: T))
-        Attention.backward(dqkv: dqkv.p, scratch: scratch.p, dout: w.p, qkv: qkv.p, att: att.p, batch: B, time: T, channels: C, heads: NH)
-        XCTAssertLessThan(relativeError(dqkv.values, numericGradient(qkv, eps: eps, f)), tolerance)
+        let attention = AttentionCase(batch: 2, time: 4, channels: 6, heads: 2, rng: &rng)
+        _ = attention.loss()
+        attention.assertCausal(rows: stride(from: 0, to: 2 * 2 * 4, by: 1), accuracy: 1e-5)
+        XCTAssertLessThan(relativeError(attention.analyticGradient().values,
+                                        numericGradient(attention.qkv, eps: eps, attention.loss)), tolerance)
     }
 
     func testGELUGradients() {
@@ -200,21 +187,11 @@ final class SoftmaxAccuracyTests: XCTestCase {
 final class LongAttentionTests: XCTestCase {
     func testAttentionGradientsAcrossBlocks() {
         var rng = SplitMix64(seed: 12)
-        let B = 1, T = 150, C = 16, NH = 2
-        let qkv = TestBuffer(normal: B * T * 3 * C, rng: &rng), w = TestBuffer(normal: B * T * C, rng: &rng)
-        let out = TestBuffer(B * T * C), att = TestBuffer(B * NH * T * T)
-        func f() -> Double {
-            Attention.forward(out: out.p, att: att.p, qkv: qkv.p, batch: B, time: T, channels: C, heads: NH)
-            return dot(out, w)
-        }
+        let attention = AttentionCase(batch: 1, time: 150, channels: 16, heads: 2, rng: &rng)
+        let qkv = attention.qkv, f = attention.loss
         _ = f()
-        for row in stride(from: 0, to: NH * T, by: 37) {
-            let t = row % T
-            XCTAssertEqual(att.values[(row * T)..<(row * T + t + 1)].reduce(0, +), 1, accuracy: 1e-4)
-            XCTAssertTrue(att.values[(row * T + t + 1)..<((row + 1) * T)].allSatisfy { $0 == 0 })
-        }
-        let dqkv = TestBuffer(B * T * 3 * C, fill: 7), scratch = TestBuffer(Attention.scratchCount(time: T), fill: 9)
-        Attention.backward(dqkv: dqkv.p, scratch: scratch.p, dout: w.p, qkv: qkv.p, att: att.p, batch: B, time: T, channels: C, heads: NH)
+        attention.assertCausal(rows: stride(from: 0, to: 2 * 150, by: 37), accuracy: 1e-4)
+        let dqkv = attention.analyticGradient()
         let saved = TestBuffer(qkv.count)
         saved.copy(from: qkv)
         var analytic: [Double] = [], numeric: [Double] = []

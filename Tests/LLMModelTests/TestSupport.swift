@@ -1,3 +1,4 @@
+import XCTest
 import LLMModel
 
 /// A heap buffer with a stable address, filled from a seeded generator.
@@ -59,4 +60,42 @@ func dot(_ out: TestBuffer, _ weights: TestBuffer) -> Double {
     var s = 0.0
     for i in 0..<out.count { s += Double(out.p[i]) * Double(weights.p[i]) }
     return s
+}
+
+/// Causal attention on random q, k, v with a random linear read-out `w` as the loss: the
+/// fixture both attention gradient tests share.
+struct AttentionCase {
+    let batch, time, channels, heads: Int
+    let qkv, w, out, att: TestBuffer
+
+    init(batch: Int, time: Int, channels: Int, heads: Int, rng: inout SplitMix64) {
+        (self.batch, self.time, self.channels, self.heads) = (batch, time, channels, heads)
+        qkv = TestBuffer(normal: batch * time * 3 * channels, rng: &rng)
+        w = TestBuffer(normal: batch * time * channels, rng: &rng)
+        out = TestBuffer(batch * time * channels)
+        att = TestBuffer(batch * heads * time * time)
+    }
+
+    func loss() -> Double {
+        Attention.forward(out: out.p, att: att.p, qkv: qkv.p, batch: batch, time: time, channels: channels, heads: heads)
+        return dot(out, w)
+    }
+
+    /// Each checked attention row sums to 1 and puts no weight on the future (after `loss()`).
+    func assertCausal(rows: StrideTo<Int>, accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
+        let values = att.values
+        for row in rows {
+            let t = row % time
+            XCTAssertEqual(values[(row * time)..<(row * time + t + 1)].reduce(0, +), 1, accuracy: accuracy, file: file, line: line)
+            XCTAssertTrue(values[(row * time + t + 1)..<((row + 1) * time)].allSatisfy { $0 == 0 }, file: file, line: line)
+        }
+    }
+
+    /// d loss / d qkv from the backward pass (after `loss()`), with poisoned buffers to start.
+    func analyticGradient() -> TestBuffer {
+        let dqkv = TestBuffer(qkv.count, fill: 7), scratch = TestBuffer(Attention.scratchCount(time: time), fill: 9)
+        Attention.backward(dqkv: dqkv.p, scratch: scratch.p, dout: w.p, qkv: qkv.p, att: att.p,
+                           batch: batch, time: time, channels: channels, heads: heads)
+        return dqkv
+    }
 }
