@@ -32,11 +32,13 @@ let package = Package(
             "LLMTrain", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LLMMPIChecks", dependencies: ["LLMComm"]),
-        .testTarget(name: "LLMCommTests", dependencies: ["LLMComm"]),
-        .testTarget(name: "LLMModelTests", dependencies: ["LLMModel"]),
-        .testTarget(name: "LLMDataTests", dependencies: ["LLMData"]),
-        .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain"]),
-        .testTarget(name: "EndToEndTests"),
+        // Assertions shared by the test targets (large-array comparisons that report the first difference).
+        .target(name: "LLMTestSupport", path: "Tests/LLMTestSupport"),
+        .testTarget(name: "LLMCommTests", dependencies: ["LLMComm", "LLMTestSupport"]),
+        .testTarget(name: "LLMModelTests", dependencies: ["LLMModel", "LLMTestSupport"]),
+        .testTarget(name: "LLMDataTests", dependencies: ["LLMData", "LLMTestSupport"]),
+        .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain", "LLMTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["LLMTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -30,9 +30,10 @@ import Foundation
 // NaN/Inf (layer and tensor name), or nil; the trainer decides whether to stop.
 // Memory: parameters, gradients, activations and backward scratch are allocated and touched
 // once in init; forward and backward allocate nothing. Parameter layout: see ParameterLayout.
-// Results are bit-identical for the same seed on any thread count (given the same OpenBLAS
-// kernel): GEMMs are split by rows/columns, never along k, and each elementwise output is
-// computed by one thread in a fixed order (ThreadingTests checks 1 vs 2 threads).
+// Results are bit-identical for the same seed on any thread count, on every CPU: GEMMs are cut
+// into parts by rows/columns from their shape alone (never along k, never by thread count; see
+// GEMMPartition), and each elementwise output is computed by one thread in a fixed order
+// (ThreadingTests checks 1 vs 2 threads, also under OPENBLAS_CORETYPE=Haswell, Zen 3's kernel).
 
 /// Where a debug check found a NaN or Inf. `layer` is nil for the embedding and the head.
 public struct NonFiniteActivation: Error, Equatable, CustomStringConvertible {

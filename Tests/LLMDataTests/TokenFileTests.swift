@@ -1,3 +1,4 @@
+import LLMTestSupport
 import XCTest
 @testable import LLMData
 
@@ -14,7 +15,7 @@ final class TokenFileTests: XCTestCase {
             XCTAssertEqual(file.count, 1000)
             XCTAssertEqual(file.vocabSize, vocab)
             XCTAssertEqual(file.tokenWidth, width)
-            XCTAssertEqual((0..<1000).map { file[$0] }, tokens)
+            assertElementsEqual((0..<1000).map { file[$0] }, tokens, "tokens read back")
             XCTAssertEqual(try Data(contentsOf: url).count, 32 + 1000 * width)
         }
     }

@@ -1,3 +1,4 @@
+import LLMTestSupport
 import XCTest
 import LLMModel
 
@@ -31,7 +32,7 @@ final class ShardedUpdateTests: XCTestCase {
                 optimizer.update(parameters: shardP, gradients: shardG, tensors: tensors, learningRate: 0.01, ranges: pieces)
             }
         }
-        XCTAssertEqual(Array(shardP), Array(fullP))
+        assertBitIdentical(Array(shardP), Array(fullP), "sharded vs full update")
         for (optimizer, pieces) in zip(ranks, shards) {
             for i in pieces.joined() {
                 XCTAssertEqual(optimizer.m[i], full.m[i])
@@ -47,7 +48,7 @@ final class ShardedUpdateTests: XCTestCase {
         let norm = clipGradients(h, maxNorm: 1)
         let scale = clipScale(norm: norm, maxNorm: 1)!
         for pieces in shards { scaleGradients(g, by: scale, in: pieces) }
-        XCTAssertEqual(Array(g), Array(h))
+        assertBitIdentical(Array(g), Array(h), "shard-wise vs global clipping")
         XCTAssertNil(clipScale(norm: 0.5, maxNorm: 1))
     }
 }

@@ -2,10 +2,14 @@ import COpenBLAS
 import Dispatch
 
 /// Row-major single-precision GEMM: C = alpha * op(A) * op(B) + beta * C, with op(A) m x k and
-/// op(B) k x n. Every matrix product in the model goes through here. Large products are split
-/// over the workers by rows of C (or columns, when C is wide), one single-threaded OpenBLAS call
-/// per part; every element of C still comes from one call with the same k-blocking, so the
-/// result does not depend on the split. `parallel: false` for callers already inside a worker.
+/// op(B) k x n. Every matrix product in the model goes through here. Large products are cut into
+/// parts by rows of C (or columns, when C is wide), one single-threaded OpenBLAS call per part,
+/// and the parts are shared out over the workers.
+///
+/// The cut depends on the shape alone, never on the thread count: OpenBLAS kernels may round a
+/// block differently by its size (its AVX2 "Haswell" kernel, used on AMD Zen 2/3, does), so
+/// the same calls of the same shapes on the same pointers are what makes 1 and 2 threads
+/// bit-identical on every CPU. `parallel: false` for callers already inside a worker.
 @inline(__always)
 func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -17,20 +21,46 @@ func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, a
     }
     let splitRows = m >= n
     let extent = splitRows ? m : n
-    // Parts of at least 32 rows/columns and ~1 MFLOP each, boundaries on multiples of 16.
-    let parts = parallel ? min(Parallel.workers, extent / 32, m * n * k / (1 << 19)) : 1
-    if parts <= 1 {
+    let parts = GEMMPartition.parts(m: m, n: n, k: k)
+    guard parallel, parts > 1 else {
         call(m, n, a, b, c)
         return
     }
-    DispatchQueue.concurrentPerform(iterations: parts) { i in
-        let lo = (extent * i / parts) & ~15
-        let hi = i == parts - 1 ? extent : (extent * (i + 1) / parts) & ~15
+    func part(_ i: Int) {
+        let lo = GEMMPartition.boundary(i, of: parts, extent: extent)
+        let hi = GEMMPartition.boundary(i + 1, of: parts, extent: extent)
         if splitRows {
             call(hi - lo, n, transA ? a + lo : a + lo * lda, b, c + lo * ldc)
         } else {
             call(m, hi - lo, a, transB ? b + lo * ldb : b + lo, c + lo)
         }
+    }
+    let workers = min(Parallel.workers, parts)
+    if workers <= 1 {
+        for i in 0..<parts { part(i) }
+        return
+    }
+    // Worker w takes parts w, w + workers, ...: the parts, not their owners, fix the arithmetic.
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        for i in stride(from: w, to: parts, by: workers) { part(i) }
+    }
+}
+
+/// How `sgemm` cuts a product, from its shape alone.
+enum GEMMPartition {
+    /// Enough parts to keep up to `maxParts` workers busy on big products: each at least 512
+    /// rows/columns and ~32 MFLOP, since every part packs the shared operand again (OpenBLAS packs
+    /// B once per call): with smaller parts a single thread ran bench-ii ~10-20% slower.
+    static let maxParts = 4
+
+    static func parts(m: Int, n: Int, k: Int) -> Int {
+        max(1, min(maxParts, max(m, n) / 512, m * n * k / (1 << 24)))
+    }
+
+    /// Part i covers boundary(i)..<boundary(i + 1); inner boundaries on multiples of 16 (the
+    /// kernels' register-block widths), the last one at `extent`.
+    static func boundary(_ i: Int, of parts: Int, extent: Int) -> Int {
+        i == parts ? extent : (extent * i / parts) & ~15
     }
 }
 
