@@ -18,9 +18,7 @@ public struct MPIError: Error, CustomStringConvertible {
 /// runners host many tests in one process, so the communicator is a process-wide singleton:
 /// `MPICommunicator.world()` initialises on first use and registers `MPI_Finalize` at exit.
 public final class MPICommunicator: Communicator {
-    /// Default all-reduce chunk: 1 MiB of payload (`bench allreduce` measured 1-2 MiB as the
-    /// fastest here; see `Chunks` for why large single calls are avoided).
-    public static let defaultChunkBytes = 1 << 20
+    public static let defaultChunkBytes = Chunks.defaultBytes
 
     public let rank: Int
     public let worldSize: Int

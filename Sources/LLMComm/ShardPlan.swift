@@ -10,7 +10,7 @@
 /// reason: large single MPI calls collapse here); each chunk is cut into `worldSize` nearly equal
 /// consecutive pieces and rank r owns piece r of every chunk.
 public final class ShardPlan {
-    public static let defaultChunkElements = MPICommunicator.defaultChunkBytes / MemoryLayout<Float>.stride
+    public static let defaultChunkElements = Chunks.defaultBytes / MemoryLayout<Float>.stride
 
     public let count: Int
     public let worldSize: Int

@@ -16,13 +16,33 @@ final class MPIBridgeTests: XCTestCase {
         XCTAssertEqual(size, 8)
         XCTAssertEqual(MPI_Type_size(cmpi_int64(), &size), MPI_SUCCESS)
         XCTAssertEqual(size, 8)
-        // A real reduction through the shim's handles: MAX of a buffer with itself.
-        var values: [Float] = [1, -2, 3]
-        let rc = values.withUnsafeMutableBufferPointer {
-            MPI_Allreduce(cmpi_in_place(), $0.baseAddress, 3, cmpi_float(), cmpi_op_max(), cmpi_comm_world())
+    }
+
+    /// The op and type handles do real arithmetic even at world size 1: MPI_Reduce_local applies
+    /// the op to two local buffers (inout = in op inout), which an all-reduce of one rank skips.
+    func testShimOpsComputeThroughMPI() throws {
+        _ = try MPICommunicator.world()
+        func reduce(_ a: [Float], _ b: [Float], _ op: MPI_Op) -> [Float] {
+            var inout_ = b
+            let rc = a.withUnsafeBufferPointer { input in
+                inout_.withUnsafeMutableBufferPointer {
+                    MPI_Reduce_local(input.baseAddress, $0.baseAddress, Int32(a.count), cmpi_float(), op)
+                }
+            }
+            XCTAssertEqual(rc, MPI_SUCCESS)
+            return inout_
+        }
+        XCTAssertEqual(reduce([1, -2, 3], [4, 5, -6], cmpi_op_sum()), [5, 3, -3])
+        XCTAssertEqual(reduce([1, -2, 3], [4, 5, -6], cmpi_op_max()), [4, 5, 3])
+        XCTAssertEqual(reduce([1, -2, 3], [4, 5, -6], cmpi_op_min()), [1, -2, -6])
+        var doubles = [0.25, 1e300]
+        let rc = [0.5, 1e300].withUnsafeBufferPointer { input in
+            doubles.withUnsafeMutableBufferPointer {
+                MPI_Reduce_local(input.baseAddress, $0.baseAddress, 2, cmpi_double(), cmpi_op_sum())
+            }
         }
         XCTAssertEqual(rc, MPI_SUCCESS)
-        XCTAssertEqual(values, [1, -2, 3])
+        XCTAssertEqual(doubles, [0.75, 2e300], "doubles must not pass through a float type")
     }
 
     func testSingletonWorld() throws {
