@@ -3,6 +3,7 @@ import PackageDescription
 
 // Module map (five minutes for a newcomer):
 //   CMPI, COpenBLAS  thin C shims over the system libraries (pkg-config, no unsafeFlags)
+//   LLMSupport       small shared pieces: SplitMix64, FNV-1a, SHA-256, JSON string literals, the clock
 //   LLMComm          Communicator protocol + the MPI implementation (chunked collectives)
 //   LLMModel         GPT model: one flat parameter buffer, hand-written forward/backward, AdamW
 //   LLMData          normaliser, byte-level BPE tokenizer, corpora, token files, data loader
@@ -11,7 +12,6 @@ import PackageDescription
 //   LLMMPIChecks     `llm-mpi-checks`, the multi-rank test driver run under mpirun
 let package = Package(
     name: "swift-llm-train",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "swift-llm-train", targets: ["LLMTrainCLI"]),
         .executable(name: "llm-mpi-checks", targets: ["LLMMPIChecks"]),
@@ -24,10 +24,11 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "LLMSupport"),
         .target(name: "LLMComm", dependencies: ["CMPI"]),
-        .target(name: "LLMModel", dependencies: ["COpenBLAS"]),
-        .target(name: "LLMData", resources: [.copy("Corpora")]),
-        .target(name: "LLMTrain", dependencies: ["LLMComm", "LLMModel", "LLMData", "Yams"]),
+        .target(name: "LLMModel", dependencies: ["COpenBLAS", "LLMSupport"]),
+        .target(name: "LLMData", dependencies: ["LLMSupport"], resources: [.copy("Corpora")]),
+        .target(name: "LLMTrain", dependencies: ["LLMComm", "LLMModel", "LLMData", "LLMSupport", "Yams"]),
         .executableTarget(name: "LLMTrainCLI", dependencies: [
             "LLMTrain", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -35,9 +36,9 @@ let package = Package(
         // Assertions shared by the test targets (large-array comparisons that report the first difference).
         .target(name: "LLMTestSupport", path: "Tests/LLMTestSupport"),
         .testTarget(name: "LLMCommTests", dependencies: ["LLMComm", "LLMTestSupport"]),
-        .testTarget(name: "LLMModelTests", dependencies: ["LLMModel", "LLMTestSupport"]),
-        .testTarget(name: "LLMDataTests", dependencies: ["LLMData", "LLMTestSupport"]),
-        .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain", "LLMTestSupport"]),
+        .testTarget(name: "LLMModelTests", dependencies: ["LLMModel", "LLMSupport", "LLMTestSupport"]),
+        .testTarget(name: "LLMDataTests", dependencies: ["LLMData", "LLMSupport", "LLMTestSupport"]),
+        .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LLMTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

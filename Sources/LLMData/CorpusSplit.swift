@@ -1,3 +1,5 @@
+import LLMSupport
+
 /// The split a post belongs to, decided by a hash of its text alone so regenerating or extending a
 /// corpus never moves a post between splits (Scripts/make_corpora.py uses the same function).
 public enum CorpusSplit: String, Codable, CaseIterable, Sendable {
@@ -7,11 +9,5 @@ public enum CorpusSplit: String, Codable, CaseIterable, Sendable {
     public static func of(text: String) -> CorpusSplit {
         let bucket = fnv1a64(text.utf8) % 100
         return bucket < 90 ? .train : (bucket < 95 ? .validation : .test)
-    }
-
-    public static func fnv1a64<C: Sequence>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
     }
 }

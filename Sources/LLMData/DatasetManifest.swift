@@ -1,4 +1,5 @@
 import Foundation
+import LLMSupport
 
 /// `manifest.json` of a prepared dataset directory: what went in (sources, normaliser, tokenizer)
 /// and a SHA-256 for every file, so a trainer can refuse a corrupted or mismatched dataset.

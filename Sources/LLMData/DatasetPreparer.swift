@@ -1,4 +1,5 @@
 import Foundation
+import LLMSupport
 
 /// Turns posts into a dataset directory: per split a token file (`train.bin`, ...; posts each
 /// followed by `<|endoftext|>`), a labels sidecar for labelled posts, a copy of the tokenizer, and

@@ -1,4 +1,5 @@
 import Foundation
+import LLMSupport
 
 /// The dataset of a run given no data options: the shipped corpora, a tokenizer trained on them,
 /// prepared into a directory once and reused while its manifest still verifies.

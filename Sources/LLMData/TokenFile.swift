@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import LLMSupport
 #endif
 
 /// A binary token file, memory-mapped for reading.

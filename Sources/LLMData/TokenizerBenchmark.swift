@@ -1,3 +1,4 @@
+import LLMSupport
 import Foundation
 
 /// Tokenizer training time and single-thread encode throughput, measured on normalised text.
@@ -15,20 +16,20 @@ public struct TokenizerBenchmark: Codable, Sendable {
     /// for the first pass, as it would be in `prepare`.
     public static func run(texts: [String], vocabSize: Int) throws -> TokenizerBenchmark {
         let bytes = texts.reduce(0) { $0 + $1.utf8.count }
-        let t0 = Date()
+        let t0 = monotonicSeconds()
         let trained = try BPETrainer.train(texts: texts, vocabSize: vocabSize)
-        let trainSeconds = Date().timeIntervalSince(t0)
+        let trainSeconds = monotonicSeconds() - t0
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("bench-tokenizer-\(getpid()).json")
         try trained.save(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         let tokenizer = try BPETokenizer.load(from: url)
-        let t1 = Date()
+        let t1 = monotonicSeconds()
         var tokens = 0
         for text in texts { tokens += tokenizer.encode(text).count }
-        let encodeSeconds = Date().timeIntervalSince(t1)
-        let t2 = Date()
+        let encodeSeconds = monotonicSeconds() - t1
+        let t2 = monotonicSeconds()
         for text in texts { _ = tokenizer.encode(text) }
-        let warmSeconds = Date().timeIntervalSince(t2)
+        let warmSeconds = monotonicSeconds() - t2
         return TokenizerBenchmark(corpusBytes: bytes, vocabSize: tokenizer.vocabSize, trainSeconds: trainSeconds,
                                   encodeSeconds: encodeSeconds, encodeMBPerSecond: Double(bytes) / 1e6 / encodeSeconds,
                                   warmEncodeMBPerSecond: Double(bytes) / 1e6 / warmSeconds, tokens: tokens)

@@ -1,4 +1,5 @@
 import Foundation
+import LLMSupport
 
 /// Reads and writes the Hugging Face `tokenizer.json` format: a BPE model over GPT-2 byte
 /// symbols, a Sequence pre-tokenizer (Split with `PreTokenizer.pattern`, then

@@ -1,3 +1,4 @@
+import LLMSupport
 /// (input, target) windows over a token file in a seeded, epoch-wise shuffled global order.
 ///
 /// The stream is cut into `windowCount` non-overlapping windows of `sequenceLength + 1` tokens
@@ -41,18 +42,12 @@ public final class WindowSampler: @unchecked Sendable {
     }
 
     private func shuffle(epoch: Int) {
-        var state = seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {  // SplitMix64: portable, so every machine sees the same order
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        // SplitMix64: portable, so every machine sees the same order.
+        var rng = SplitMix64(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
         for i in 0..<windowCount { permutation[i] = Int32(i) }
         var i = windowCount - 1
         while i > 0 {
-            let j = Int(bounded(UInt64(i + 1), next))
+            let j = Int(bounded(UInt64(i + 1)) { rng.next() })
             permutation.swapAt(i, j)
             i -= 1
         }

@@ -1,3 +1,4 @@
+import LLMSupport
 /// Word bytes -> token ids, for the encoder. Posts repeat the same words endlessly, so most
 /// words are looked up, not merged. A Dictionary keyed by byte slices hashed every byte through
 /// SipHash (`Hasher.combine(UInt8)`), which cost as much as merging; this table hashes with
@@ -26,9 +27,7 @@ struct WordCache {
     }
 
     @inline(__always) static func hash(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for i in range { h = (h ^ UInt64(buf[i])) &* 0x100_0000_01b3 }
-        return h
+        fnv1a64(UnsafeBufferPointer(rebasing: buf[range]))
     }
 
     /// Appends the cached ids of `buf[range]` to `out`; false when the word is not cached.

@@ -1,4 +1,5 @@
 import Foundation
+import LLMSupport
 
 // GPT-2-style decoder-only transformer, fp32, hand-written forward and backward after llm.c's
 // train_gpt2.c: activations (B, T, C) row-major, every matrix product a cblas_sgemm, the

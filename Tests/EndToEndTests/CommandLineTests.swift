@@ -6,8 +6,12 @@ final class CommandLineTests: XCTestCase {
     func testHelpListsEveryCommandAndOption() throws {
         let top = try Launcher.run("swift-llm-train", ["--help"])
         XCTAssertEqual(top.status, 0, top.output)
+        // Subcommands are listed one a line, indented, name first ("swift-llm-train" contains "train").
+        let listed = Set(top.stdout.split(separator: "\n").compactMap { line -> String? in
+            line.hasPrefix("  ") ? line.split(separator: " ").first.map(String.init) : nil
+        })
         for command in ["train", "bench", "tokenizer", "prepare"] {
-            XCTAssertTrue(top.stdout.contains(command), "--help lacks \(command): \(top.stdout)")
+            XCTAssertTrue(listed.contains(command), "--help lacks \(command): \(top.stdout)")
         }
         let train = try Launcher.run("swift-llm-train", ["train", "--help"])
         for option in ["--config", "--set", "--steps", "--run-dir", "--resume", "--allow-fallback", "--debug", "--until-step"] {

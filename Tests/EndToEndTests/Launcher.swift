@@ -18,6 +18,11 @@ enum Launcher {
             ?? Bundle.main.bundleURL
         let url = directory.appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            // Scripts/test.sh sets LLM_TRAIN_BIN_DIR: there a missing binary is a failure, never a
+            // green skip (a wrong directory would otherwise pass every end-to-end test).
+            if ProcessInfo.processInfo.environment["LLM_TRAIN_BIN_DIR"] != nil {
+                throw LauncherError("\(url.path) does not exist or is not executable: LLM_TRAIN_BIN_DIR must name the build's bin directory")
+            }
             throw XCTSkip("\(url.path) is not built (run `swift build` first, or set LLM_TRAIN_BIN_DIR)")
         }
         return url
@@ -92,4 +97,10 @@ enum Launcher {
     private final class Captured: @unchecked Sendable {
         var data = Data()
     }
+}
+
+/// A test-harness failure (not a product error): the message says what to fix.
+struct LauncherError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import LLMData
+import LLMSupport
 
 final class SHA256Tests: XCTestCase {
     // NIST FIPS 180-4 example vectors.

@@ -1,6 +1,7 @@
 import LLMTestSupport
 import XCTest
 @testable import LLMData
+import LLMSupport
 
 final class TokenFileTests: XCTestCase {
     func testWriteThenMapRoundTripsBothWidths() throws {

@@ -56,22 +56,6 @@ final class WindowSamplerTests: XCTestCase {
         XCTAssertNotEqual((0..<20).map { sample(a, $0).inputs[0] }, (0..<20).map { sample(c, $0).inputs[0] })
     }
 
-    func testRanksShareGlobalBatchesAtAnyWorldSize() throws {
-        let s = try WindowSampler(tokens: file, sequenceLength: 10, seed: 3)
-        let batch = 12
-        let single = (0..<5 * batch).map { sample(s, $0).inputs }
-        for world in [2, 3, 4] {
-            var merged = [[Int32]]()
-            for step in 0..<5 {
-                for rank in 0..<world {
-                    let share = batch / world
-                    for i in 0..<share { merged.append(sample(s, step * batch + rank * share + i).inputs) }
-                }
-            }
-            XCTAssertEqual(merged, single, "world size \(world)")
-        }
-    }
-
     func testTooFewTokensIsAnError() throws {
         XCTAssertEqual(try WindowSampler(tokens: file, sequenceLength: 1000, seed: 0).windowCount, 1)
         XCTAssertThrowsError(try WindowSampler(tokens: file, sequenceLength: 1001, seed: 0)) { error in

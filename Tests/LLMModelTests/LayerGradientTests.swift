@@ -1,5 +1,6 @@
 import XCTest
 import LLMModel
+import LLMSupport
 
 /// Finite-difference checks of each layer's backward against its forward, on random inputs and
 /// the objective sum(out * w) for a random w (so dout = w).

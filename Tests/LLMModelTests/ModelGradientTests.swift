@@ -1,5 +1,6 @@
 import XCTest
 import LLMModel
+import LLMSupport
 
 /// Finite-difference check of the whole model's backward, tensor by tensor, on a tiny config.
 final class ModelGradientTests: XCTestCase {

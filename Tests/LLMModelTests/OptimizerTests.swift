@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import LLMModel
+import LLMSupport
 
 final class OptimizerTests: XCTestCase {
     /// Two AdamW steps on a 2x2 matrix (decayed) and a bias (not decayed), with clipping,

@@ -1,6 +1,7 @@
 import LLMTestSupport
 import XCTest
 import LLMModel
+import LLMSupport
 
 /// A data-parallel rank updates only its shard of the flat buffers; the shards together must
 /// do exactly what one full update does, bit for bit.

@@ -1,5 +1,6 @@
 import XCTest
 import LLMModel
+import LLMSupport
 
 /// A heap buffer with a stable address, filled from a seeded generator.
 final class TestBuffer {

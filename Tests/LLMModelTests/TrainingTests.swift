@@ -2,6 +2,7 @@ import Foundation
 import LLMTestSupport
 import XCTest
 import LLMModel
+import LLMSupport
 
 final class TrainingTests: XCTestCase {
     func randomTokens(_ n: Int, vocab: Int, seed: UInt64) -> [Int32] {

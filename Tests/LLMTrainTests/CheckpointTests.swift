@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import LLMTrain
 import LLMData
+import LLMSupport
 
 final class CheckpointTests: XCTestCase {
     private struct TrainerState: Codable, Equatable {

@@ -76,4 +76,21 @@ final class ConfigTests: XCTestCase {
         config.train.microBatch = 3
         assertConfigError(try config.batchPlan(worldSize: 1), contains: ["train.micro_batch", "16"])
     }
+
+    /// The trainer's slicing: at every world size the micro-batches of step s, taken rank by rank,
+    /// are exactly global samples s*G ..< (s+1)*G, in order, each once.
+    func testEveryWorldSizeTakesTheSameSamplesInTheSameOrder() throws {
+        var config = TrainConfig()
+        config.train.globalBatch = 48
+        config.train.microBatch = 2
+        for world in [1, 2, 3, 4, 6, 8] {
+            let plan = try config.batchPlan(worldSize: world)
+            for step in [0, 1, 7] {
+                let taken = (0..<world).flatMap { rank in
+                    (0..<plan.accumulationSteps).flatMap { plan.samples(step: step, rank: rank, micro: $0) }
+                }
+                XCTAssertEqual(taken, Array(step * 48..<(step + 1) * 48), "world size \(world), step \(step)")
+            }
+        }
+    }
 }

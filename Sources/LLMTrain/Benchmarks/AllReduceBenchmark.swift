@@ -1,4 +1,5 @@
 import LLMComm
+import LLMSupport
 
 /// Chunked versus single-call all-reduce, side by side in one run.
 ///

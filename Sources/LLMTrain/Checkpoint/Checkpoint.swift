@@ -1,5 +1,6 @@
 import Foundation
 import LLMData
+import LLMSupport
 
 /// One checkpoint directory (`step-000123/`) holding the caller's files, `state.json` and
 /// `manifest.json`.

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import LLMData
+import LLMSupport
 
 /// Manages `RUN_DIR/checkpoints/`: atomic saves, the `latest` and `best` pointers, retention,
 /// verification and fallback. Only one process (rank 0) may save into a directory at a time.

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import LLMData
+import LLMSupport
 
 #if _endian(big)
 #error("safetensors stores little-endian data; the writer and reader copy Float memory as-is")

@@ -141,4 +141,14 @@ public struct BatchPlan: Equatable, Sendable {
         self.microBatch = microBatch
         self.accumulationSteps = accumulationSteps
     }
+
+    public var globalBatch: Int { sequencesPerRank * worldSize }
+
+    /// The global sample indices of one micro-batch. Rank r takes the r-th contiguous slice of
+    /// global batch `step`, a micro-step the next `microBatch` of it, so every world size sees
+    /// the same samples in each step, in the same global order.
+    public func samples(step: Int, rank: Int, micro: Int) -> Range<Int> {
+        let first = step * globalBatch + rank * sequencesPerRank + micro * microBatch
+        return first..<first + microBatch
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LLMModel
+import LLMSupport
 
 extension Trainer {
     /// Loads the checkpoint on rank 0 (verifying checksums), checks it fits this model and

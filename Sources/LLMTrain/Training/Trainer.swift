@@ -2,6 +2,7 @@ import Foundation
 import LLMComm
 import LLMData
 import LLMModel
+import LLMSupport
 
 /// What to resume from, if anything.
 public enum ResumeRequest: Equatable, Sendable {
@@ -186,12 +187,10 @@ public final class Trainer {
         let B = plan.microBatch, T = config.train.sequenceLength
         model.zeroGradients()
         var lossSum = 0.0
-        // Rank r takes the r-th contiguous slice of the global batch; a micro-step takes B of it.
-        let rankStart = step * config.train.globalBatch + comm.rank * plan.sequencesPerRank
         for micro in 0..<plan.accumulationSteps {
-            let first = rankStart + micro * B
-            for b in 0..<B {
-                data.train.fill(sample: first + b, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
+            let samples = plan.samples(step: step, rank: comm.rank, micro: micro)
+            for (b, sample) in samples.enumerated() {
+                data.train.fill(sample: sample, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
             }
             let loss = model.forward(inputs: inputs.baseAddress!, targets: targets.baseAddress!)
             if options.debug, let bad = model.nonFinite {
@@ -200,7 +199,7 @@ public final class Trainer {
             model.backward(lossScale: 1 / Float(plan.accumulationSteps))
             lossSum += Double(loss)
             if options.debug {
-                FileHandle.standardError.write(Data("[debug] rank \(comm.rank) step \(step + 1) micro \(micro): samples \(first)..<\(first + B) loss \(loss)\n".utf8))
+                FileHandle.standardError.write(Data("[debug] rank \(comm.rank) step \(step + 1) micro \(micro): samples \(samples) loss \(loss)\n".utf8))
             }
         }
         let communicationStart = monotonicSeconds()

@@ -1,6 +1,7 @@
 import Foundation
 import LLMComm
 import LLMData
+import LLMSupport
 
 /// The token streams a run trains and evaluates on, and the tokenizer they were made with.
 ///

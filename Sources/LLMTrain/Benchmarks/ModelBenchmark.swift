@@ -1,4 +1,6 @@
 import Foundation
+import LLMModel
+import LLMSupport
 
 public struct ModelBenchmarkResult: Sendable {
     public var msPerStep: Double
@@ -39,9 +41,9 @@ public enum ModelBenchmark {
             optimizer.update(model: model, learningRate: 1e-4)
         }
         for _ in 0..<warmupSteps { step() }
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = monotonicSeconds()
         for _ in 0..<steps { step() }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let seconds = monotonicSeconds() - start
         let tokensPerSecond = Double(n * steps) / seconds
         let threads = BLASThreads.current
         let peakRSS = peakResidentSetMB()  // before the sgemm reference allocates its own buffers
@@ -68,10 +70,10 @@ public enum ModelBenchmark {
         out.initialize(repeating: 0)
         var best = Double.infinity
         for _ in 0..<8 {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = monotonicSeconds()
             Matmul.forward(out: out.baseAddress!, inp: inp.baseAddress!, weight: weight.baseAddress!, bias: bias.baseAddress!,
                            rows: rows, inChannels: inChannels, outChannels: outChannels)
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            best = min(best, monotonicSeconds() - start)
         }
         return 2 * Double(rows * inChannels * outChannels) / best / 1e9
     }

@@ -82,17 +82,17 @@ public struct SHA256 {
 
     /// Hex SHA-256 of a file, read in 1 MB chunks so checkpoint-sized files never sit in memory.
     public static func hash(fileAt url: URL) throws -> String {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw DataError.fileNotFound(path: url.path) }
+        guard FileManager.default.fileExists(atPath: url.path) else { throw UnreadableFile(path: url.path, reason: "no such file") }
         let handle: FileHandle
         do { handle = try FileHandle(forReadingFrom: url) } catch {
-            throw DataError.unreadable(path: url.path, reason: error.localizedDescription)
+            throw UnreadableFile(path: url.path, reason: error.localizedDescription)
         }
         defer { try? handle.close() }
         var hasher = SHA256()
         while true {
             let chunk: Data?
             do { chunk = try handle.read(upToCount: 1 << 20) } catch {
-                throw DataError.unreadable(path: url.path, reason: error.localizedDescription)
+                throw UnreadableFile(path: url.path, reason: error.localizedDescription)
             }
             guard let chunk, !chunk.isEmpty else { break }
             chunk.withUnsafeBytes { hasher.update($0) }
@@ -136,3 +136,10 @@ public struct SHA256 {
 
 @inline(__always)
 private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+
+/// A file that could not be read (hashed): its path and why.
+public struct UnreadableFile: Error, Equatable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): cannot read the file (\(reason))" }
+}
