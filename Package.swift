@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "LLMCommTests", dependencies: ["LLMComm", "LLMTestSupport"]),
         .testTarget(name: "LLMModelTests", dependencies: ["LLMModel", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMDataTests", dependencies: ["LLMData", "LLMSupport", "LLMTestSupport"]),
-        .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain", "LLMSupport", "LLMTestSupport"]),
+        .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain", "LLMSupport", "LLMTestSupport", "Yams"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LLMTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -36,8 +36,9 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
         case tokenizerSHA256 = "tokenizer_sha256", vocabSize = "vocab_size", endOfTextID = "end_of_text_id", splits
     }
 
-    /// Reads `directory/manifest.json` and checks every file it lists against its checksum.
-    public static func load(directory: URL) throws -> DatasetManifest {
+    /// Reads `directory/manifest.json` and (unless `verify` is false, for a reader that knows
+    /// another process has just verified the same files) checks every file it lists against its checksum.
+    public static func load(directory: URL, verify: Bool = true) throws -> DatasetManifest {
         let url = directory.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: url.path) else { throw DataError.fileNotFound(path: url.path) }
         let manifest: DatasetManifest
@@ -46,6 +47,7 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
         } catch {
             throw DataError.malformedRecord(path: url.path, line: 1, reason: "not a dataset manifest: \(error)")
         }
+        guard verify else { return manifest }
         var checks = [(manifest.tokenizerFile, manifest.tokenizerSHA256)]
         for split in manifest.splits.values {
             checks.append((split.tokensFile, split.tokensSHA256))

@@ -14,10 +14,16 @@ final class CommandLineTests: XCTestCase {
             XCTAssertTrue(listed.contains(command), "--help lacks \(command): \(top.stdout)")
         }
         let train = try Launcher.run("swift-llm-train", ["train", "--help"])
-        for option in ["--config", "--set", "--steps", "--run-dir", "--resume", "--allow-fallback", "--debug", "--until-step"] {
+        for option in [
+            "--config", "--set", "--steps", "--run-dir", "--resume", "--allow-fallback", "--allow-config-change", "--debug", "--until-step",
+        ] {
             XCTAssertTrue(train.stdout.contains(option), "train --help lacks \(option): \(train.stdout)")
         }
-        XCTAssertFalse(train.stdout.contains("--resume-latest"), "the internal flag stays hidden")
+        // The path is optional, and help says so: `--resume [<path>]`.
+        XCTAssertTrue(train.stdout.contains("--resume [<path>]"), train.stdout)
+        let version = try Launcher.run("swift-llm-train", ["--version"])
+        XCTAssertEqual(version.status, 0, version.output)
+        XCTAssertTrue(version.stdout.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, version.stdout)
     }
 
     /// `swift-llm-train` alone trains the default model on the embedded corpus into runs/default;

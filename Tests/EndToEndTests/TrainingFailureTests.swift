@@ -48,6 +48,53 @@ final class TrainingFailureTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: try run.latestCheckpoint().path))
     }
 
+    /// A resumed run must optimise what the saved one did: a changed seed is refused, naming the
+    /// field and both values, unless --allow-config-change, which logs the change.
+    func testResumeRefusesAChangedSeedUnlessAllowed() throws {
+        let run = try TrainingRun(self, "seed")
+        XCTAssertEqual(try train(run, ["--steps", "2"]).status, 0)
+        let refused = try train(run, ["--steps", "4", "--resume", "--set", "train.seed=7"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("train.seed: 1337 -> 7"), refused.output)
+        XCTAssertTrue(refused.stderr.contains("--allow-config-change"), refused.output)
+        XCTAssertEqual(try run.trainLosses().last?.step, 2, "a refused resume trains nothing")
+        // --resume=PATH (the run directory) with the flag after it: both spellings parse.
+        let allowed = try train(run, ["--steps", "4", "--resume=\(run.path)", "--allow-config-change", "--set", "train.seed=7"])
+        XCTAssertEqual(allowed.status, 0, allowed.output)
+        XCTAssertTrue(allowed.output.contains("continuing with changed settings: train.seed: 1337 -> 7"), allowed.output)
+        XCTAssertEqual(try run.records(event: "config_change").first?["changes"] as? [String], ["train.seed: 1337 -> 7"])
+        XCTAssertEqual(try run.trainLosses().last?.step, 4)
+    }
+
+    /// The first Ctrl-C asks for a checkpoint at the next step; a second one ends the process at
+    /// once, leaving the last complete checkpoint in place.
+    func testSecondInterruptExitsAtOnce() throws {
+        let run = try TrainingRun(self, "sigint")
+        // Steps of ~0.1 s or more, so the second signal lands while the first one's step runs
+        // (two signals sent back to back would merge into one pending signal).
+        let bigger = ["--set", "model.d_model=256", "--set", "model.heads=4", "--set", "model.layers=4"]
+        XCTAssertEqual(try train(run, ["--steps", "2"] + bigger).status, 0)
+        let metrics = run.directory.appendingPathComponent("metrics.jsonl")
+        let before = try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n").count
+        let arguments = ["train"] + quickRun + bigger + ["--run-dir", run.path, "--resume", "--steps", "100000"]
+        var delivered = false
+        let result = try Launcher.run(try Launcher.binary("swift-llm-train"), arguments, environment: Launcher.mpiEnvironment,
+                                      timeout: 120, directory: repositoryRoot) { process in
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline,
+                  ((try? String(contentsOf: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0) < before + 3 {
+                usleep(20_000)
+            }
+            delivered = kill(process.processIdentifier, SIGINT) == 0
+            usleep(30_000)
+            delivered = delivered && kill(process.processIdentifier, SIGINT) == 0
+        }
+        XCTAssertTrue(delivered)
+        XCTAssertEqual(result.status, 128 + SIGINT, result.output)
+        XCTAssertTrue(result.stderr.contains("second stop signal"), result.output)
+        XCTAssertEqual(try run.latestCheckpoint().lastPathComponent, "step-000002", "the saved checkpoint stays latest")
+    }
+
     func testUnknownConfigFieldIsNamed() throws {
         let run = try TrainingRun(self, "typo")
         let result = try train(run, ["--set", "optimizer.lr=0.1"])
@@ -58,14 +105,22 @@ final class TrainingFailureTests: XCTestCase {
     func testResumeRefusesADifferentTokenizer() throws {
         let run = try TrainingRun(self, "tokenizer")
         XCTAssertEqual(try train(run, ["--steps", "2"]).status, 0)
-        // Same vocabulary and ids, but not the same file: the checkpoint's tokens came from another.
+        let data = run.directory.appendingPathComponent("data")
+        // The same tokenizer reformatted is the same tokenizer: accepted.
+        let copy = run.directory.appendingPathComponent("copy-tokenizer.json")
+        try (try String(contentsOf: data.appendingPathComponent("tokenizer.json"), encoding: .utf8) + "\n")
+            .write(to: copy, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try train(run, ["--steps", "3", "--resume", "--set", "data.tokenizer=\(copy.path)"]).status, 0)
+        // Another tokenizer of the same size: refused, and the run's prepared data is left alone.
         let other = run.directory.appendingPathComponent("other-tokenizer.json")
-        var text = try String(contentsOf: run.directory.appendingPathComponent("data/tokenizer.json"), encoding: .utf8)
-        text += "\n"
-        try text.write(to: other, atomically: true, encoding: .utf8)
+        let trained = try Launcher.run("swift-llm-train", ["tokenizer", "train", "--vocab-size", "512", "--output", other.path,
+                                                           "Configs/tiny.yaml"], directory: repositoryRoot)
+        XCTAssertEqual(trained.status, 0, trained.output)
+        let manifestBefore = try Data(contentsOf: data.appendingPathComponent("manifest.json"))
         let result = try train(run, ["--steps", "4", "--resume", "--set", "data.tokenizer=\(other.path)"])
         XCTAssertNotEqual(result.status, 0)
-        XCTAssertTrue(result.stderr.contains("tokenizer sha256"), result.output)
+        XCTAssertTrue(result.stderr.contains("data.tokenizer: \(other.path) is not the tokenizer"), result.output)
+        XCTAssertEqual(try Data(contentsOf: data.appendingPathComponent("manifest.json")), manifestBefore)
     }
 
     /// A failure on the coordinator alone (it owns the checkpoints) must end every rank, with the

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import LLMTrain
+import Yams
 
 final class ConfigTests: XCTestCase {
     private func write(_ text: String) throws -> String {
@@ -63,6 +64,34 @@ final class ConfigTests: XCTestCase {
         assertConfigError(try TrainConfig.load(path: nil, overrides: ["novalue"]), contains: ["--set novalue", "section.key=value"])
         assertConfigError(try TrainConfig.load(path: nil, overrides: ["model.heads=3"]), contains: ["model.d_model", "model.heads"])
         assertConfigError(try TrainConfig.load(path: nil, overrides: ["train.sequence_length=65"]), contains: ["train.sequence_length"])
+    }
+
+    /// Saved configs show floats as written (3e-3, not 3.00000002607703e-3) and read back exactly.
+    func testSavedConfigKeepsFloatsShort() throws {
+        let config = try TrainConfig.load(path: nil, overrides: ["optimizer.learning_rate=3e-3", "optimizer.beta2=0.95"])
+        let yaml = try config.yaml()
+        XCTAssertTrue(yaml.contains("learning_rate: 3e-3"), yaml)
+        XCTAssertTrue(yaml.contains("beta2: 9.5e-1"), yaml)
+        XCTAssertFalse(yaml.contains("0000000"), yaml)
+        XCTAssertEqual(try YAMLDecoder().decode(TrainConfig.self, from: yaml), config)
+    }
+
+    func testBadValueFromSetIsBlamedOnSetNotTheFile() throws {
+        let tiny = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Configs/tiny.yaml").path
+        assertConfigError(try TrainConfig.load(path: tiny, overrides: ["optimizer.learning_rate=abc"]),
+                          contains: ["--set optimizer.learning_rate=abc", "optimizer.learning_rate"])
+    }
+
+    /// Resume compares configs field by field; only the schedule-neutral fields may change freely.
+    func testChangesNameEachDifferingField() throws {
+        let saved = TrainConfig()
+        var new = saved
+        new.train.seed = 7
+        new.train.steps = 900
+        let changes = try new.changes(from: saved)
+        XCTAssertEqual(changes.map(\.change), ["train.steps: 200 -> 900", "train.seed: 1337 -> 7"])
+        XCTAssertEqual(changes.filter { !TrainConfig.resumableFields.contains($0.field) }.map(\.field), ["train.seed"])
     }
 
     func testBatchPlanKeepsTheGlobalBatchAtEveryWorldSize() throws {

@@ -22,6 +22,8 @@ extension TrainConfig {
             }
             if let user { try merge(user, into: &tree, path: [], source: path) }
         }
+        // Which `--set` gave a field, so a bad value is blamed on it rather than on the file.
+        var setBy: [String: String] = [:]
         for assignment in overrides {
             guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
                 throw ConfigError("--set \(assignment): expected section.key=value, e.g. --set optimizer.learning_rate=1e-3")
@@ -32,13 +34,41 @@ extension TrainConfig {
             var patch = value
             for key in keys.reversed() { patch = .mapping(Node.Mapping([(Node(key), patch)])) }
             try merge(patch, into: &tree, path: [], source: "--set \(assignment)")
+            setBy[keys.joined(separator: ".")] = "--set \(assignment)"
         }
         let config: TrainConfig
         do { config = try YAMLDecoder().decode(TrainConfig.self, from: Yams.serialize(node: tree)) } catch {
-            throw ConfigError("\(path ?? "config"): \(describe(error))")
+            let field = (error as? DecodingError).map(codingPath)?.joined(separator: ".") ?? ""
+            throw ConfigError("\(setBy[field] ?? path ?? "config"): \(describe(error))")
         }
         try config.validate(source: path ?? "config")
         return config
+    }
+
+    /// Fields a resumed run may change freely: they set how long, how fast and how often, not
+    /// what is optimised (the step budget, threads, micro-batching, logging, evaluation, saving).
+    public static let resumableFields: Set<String> = [
+        "train.steps", "train.threads", "train.micro_batch", "train.log_every", "train.max_bad_steps",
+        "train.drift_check_every", "train.shard_optimizer", "eval.every", "eval.sequences",
+        "checkpoint.every", "checkpoint.keep_last",
+        // The tokenizer itself is checked against the checkpoint's by its sha256.
+        "data.tokenizer",
+    ]
+
+    /// Every field whose value differs from `saved`, as "field: old -> new", in field order.
+    public func changes(from saved: TrainConfig) throws -> [(field: String, change: String)] {
+        let old = try Self.flatten(try Yams.compose(yaml: saved.yaml())!), new = try Self.flatten(try Yams.compose(yaml: yaml())!)
+        return new.compactMap { field, value in
+            let before = old.first { $0.0 == field }?.1 ?? "(absent)"
+            return before == value ? nil : (field, "\(field): \(before) -> \(value)")
+        }
+    }
+
+    private static func flatten(_ node: Node, prefix: String = "") throws -> [(String, String)] {
+        guard case .mapping(let map) = node else { return [(prefix, node.string ?? "\(node)")] }
+        return try map.flatMap { key, value in
+            try flatten(value, prefix: prefix.isEmpty ? key.string ?? "" : prefix + "." + (key.string ?? ""))
+        }
     }
 
     /// The config as YAML, as saved next to every run and checkpoint.
@@ -73,6 +103,16 @@ extension TrainConfig {
             }
         }
         tree = .mapping(treeMap)
+    }
+
+    private static func codingPath(_ error: DecodingError) -> [String] {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context),
+             .keyNotFound(_, let context):
+            return context.codingPath.map(\.stringValue)
+        @unknown default:
+            return []
+        }
     }
 
     private static func describe(_ error: Error) -> String {

@@ -39,6 +39,21 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             case warmupSteps = "warmup_steps", weightDecay = "weight_decay", beta1, beta2, eps
             case gradClip = "grad_clip"
         }
+
+        /// Floats are written as the shortest decimal that reads back as the same Float, so a
+        /// saved config says `learning_rate: 0.003`, as the user wrote it, not 3.00000002607703e-3.
+        public func encode(to encoder: Swift.Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            func put(_ value: Float, _ key: CodingKeys) throws { try c.encode(Double("\(value)")!, forKey: key) }
+            try put(learningRate, .learningRate)
+            try put(minLearningRate, .minLearningRate)
+            try c.encode(warmupSteps, forKey: .warmupSteps)
+            try put(weightDecay, .weightDecay)
+            try put(beta1, .beta1)
+            try put(beta2, .beta2)
+            try put(eps, .eps)
+            try put(gradClip, .gradClip)
+        }
     }
 
     public struct TrainSection: Codable, Equatable, Sendable {

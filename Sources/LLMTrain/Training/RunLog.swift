@@ -26,11 +26,19 @@ public final class RunLog {
 
     /// Appends one metrics record; keys are sorted so lines diff and grep well.
     public func record(_ fields: [String: Double], event: String) {
-        guard let handle else { return }
         var object: [String: Any] = fields.mapValues { $0.isFinite ? $0 as Any : String(describing: $0) as Any }
         object["event"] = event
         object["time"] = Date().timeIntervalSince1970
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        write(object)
+    }
+
+    /// Appends a record of strings under `changes` (e.g. the config fields a resume changed).
+    public func record(_ changes: [String], event: String) {
+        write(["changes": changes, "event": event, "time": Date().timeIntervalSince1970])
+    }
+
+    private func write(_ object: [String: Any]) {
+        guard let handle, let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         handle.write(data + Data("\n".utf8))
     }
 

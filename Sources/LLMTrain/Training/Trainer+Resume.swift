@@ -1,4 +1,5 @@
 import Foundation
+import Yams
 import LLMModel
 import LLMSupport
 
@@ -18,6 +19,7 @@ extension Trainer {
                 guard loaded.tokenizerSHA256 == data.tokenizerSHA256 else {
                     throw TrainingError("\(checkpoint.directory.path): saved with tokenizer sha256 \(loaded.tokenizerSHA256.prefix(12))…, but this run's tokenizer is \(data.tokenizerSHA256.prefix(12))…; resume with the same tokenizer and dataset")
                 }
+                try checkConfigChanges(saved: loaded, checkpoint: checkpoint)
                 try ModelCheckpoint.read(into: model, optimizer: optimizer, from: checkpoint.directory)
                 stateBytes = Array(try JSONEncoder().encode(loaded))
                 log.note("resumed from \(checkpoint.directory.path) at step \(loaded.step) (saved with \(loaded.worldSize) rank\(loaded.worldSize == 1 ? "" : "s"), now \(comm.worldSize))")
@@ -38,6 +40,23 @@ extension Trainer {
         restored.worldSize = comm.worldSize
         restored.configYAML = try config.yaml()
         state = restored
+    }
+
+    /// A resumed run optimises what the saved one did: a changed seed, batch, schedule or data
+    /// is refused, naming each field, unless --allow-config-change accepts (and logs) it.
+    private func checkConfigChanges(saved: TrainingState, checkpoint: Checkpoint) throws {
+        let savedConfig: TrainConfig
+        do { savedConfig = try YAMLDecoder().decode(TrainConfig.self, from: saved.configYAML) } catch {
+            throw TrainingError("\(checkpoint.directory.path)/state.json: its config cannot be read (\(error)); the checkpoint was written by an incompatible version")
+        }
+        let changed = try config.changes(from: savedConfig).filter { !TrainConfig.resumableFields.contains($0.field) }
+        guard !changed.isEmpty else { return }
+        let list = changed.map(\.change).joined(separator: "; ")
+        guard options.allowConfigChange else {
+            throw TrainingError("\(checkpoint.directory.path): the config differs from the one the run was saved with (\(list)); resume with the saved config (\(checkpoint.directory.path)/config.yaml), or pass --allow-config-change to continue with the new values")
+        }
+        log.note("--allow-config-change: continuing with changed settings: \(list)")
+        log.record(changed.map(\.change), event: "config_change")
     }
 
     private func locate(_ request: ResumeRequest, store: CheckpointStore) throws -> Checkpoint {

@@ -22,6 +22,9 @@ public struct TrainOptions: Sendable {
     public var debug = false
     /// Stop after this step with a checkpoint, as if signalled; the schedule still spans train.steps.
     public var untilStep: Int?
+    /// On resume, accept a config that differs from the saved one in fields that change the
+    /// optimisation (seed, batch, schedule, data), logging each change.
+    public var allowConfigChange = false
 
     public init(config: TrainConfig, runDirectory: URL, resume: ResumeRequest? = nil) {
         self.config = config

@@ -16,31 +16,49 @@ struct TrainingData {
     let description: String
 
     static func open(config: TrainConfig, runDirectory: URL, comm: Communicator, log: RunLog) throws -> TrainingData {
-        var directory = URL(fileURLWithPath: config.data.dataset)
-        if config.data.dataset.isEmpty {
-            directory = runDirectory.appendingPathComponent("data")
-            var failure: [UInt8] = []
-            if comm.isCoordinator {
-                if (try? DatasetManifest.load(directory: directory)) == nil {
-                    log.note("preparing the embedded corpus into \(directory.path) (tokenizer vocab \(config.model.vocabSize))")
+        let directory = config.data.dataset.isEmpty ? runDirectory.appendingPathComponent("data")
+            : URL(fileURLWithPath: config.data.dataset)
+        // The coordinator prepares the embedded corpus if needed and verifies every file's sha256
+        // once; the other ranks wait for its verdict, then read the same files unverified.
+        var verified: DatasetManifest?
+        var failure: [UInt8] = []
+        if comm.isCoordinator {
+            do {
+                if config.data.dataset.isEmpty {
+                    // A given tokenizer is used to prepare the embedded corpus instead of training one.
+                    let tokenizer = try config.data.tokenizer.isEmpty ? nil
+                        : BPETokenizer.load(from: URL(fileURLWithPath: config.data.tokenizer))
+                    if let tokenizer, let existing = try? DatasetManifest.load(directory: directory),
+                       existing.tokenizerSHA256 != SHA256.hash(Data(tokenizer.tokenizerJSON().utf8)) {
+                        // Never re-prepare a run's data under its checkpoints with another tokenizer.
+                        throw TrainingError("data.tokenizer: \(config.data.tokenizer) is not the tokenizer \(directory.path) was prepared with (\(existing.tokenizerSHA256.prefix(12))…); drop data.tokenizer, or use a new --run-dir")
+                    }
+                    verified = try DefaultDataset.prepare(in: directory, vocabSize: config.model.vocabSize, tokenizer: tokenizer) {
+                        log.note("preparing the embedded corpus into \(directory.path) (tokenizer vocab \(config.model.vocabSize))")
+                    }
+                } else {
+                    verified = try DatasetManifest.load(directory: directory)
                 }
-                do { _ = try DefaultDataset.prepare(in: directory, vocabSize: config.model.vocabSize) } catch {
-                    failure = Array("\(error)".utf8)
-                }
+            } catch {
+                failure = Array("\(error)".utf8)
             }
-            failure = try comm.broadcast(failure, root: 0)
-            if !failure.isEmpty { throw TrainingError(String(decoding: failure, as: UTF8.self)) }
         }
-        let manifest = try DatasetManifest.load(directory: directory)
-        var tokenizerSHA256 = manifest.tokenizerSHA256
+        failure = try comm.broadcast(failure, root: 0)
+        if !failure.isEmpty { throw TrainingError(String(decoding: failure, as: UTF8.self)) }
+        let manifest = try verified ?? DatasetManifest.load(directory: directory, verify: false)
         if !config.data.tokenizer.isEmpty {
             // An explicit tokenizer must be the one the ids were made with (or an identical copy).
             let url = URL(fileURLWithPath: config.data.tokenizer)
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw TrainingError("data.tokenizer: \(url.path) does not exist")
             }
-            tokenizerSHA256 = try SHA256.hash(fileAt: url)
+            // Compared as we serialise it, so a copy that differs only in formatting still matches.
+            let given = SHA256.hash(Data(try BPETokenizer.load(from: url).tokenizerJSON().utf8))
+            guard given == manifest.tokenizerSHA256 else {
+                throw TrainingError("data.tokenizer: \(url.path) (sha256 \(given.prefix(12))…) is not the tokenizer \(directory.path) was prepared with (\(manifest.tokenizerSHA256.prefix(12))…); drop data.tokenizer to use the dataset's own, or prepare the dataset with this tokenizer")
+            }
         }
+        let tokenizerSHA256 = manifest.tokenizerSHA256
         let seed = UInt64(config.train.seed)
         func sampler(_ split: CorpusSplit) throws -> WindowSampler {
             guard let url = manifest.tokensURL(split, in: directory) else {
