@@ -33,14 +33,21 @@ public struct CorpusFields: Equatable, Sendable {
     }
 }
 
-/// Reads posts from corpus files. Bytes that are not valid UTF-8 become U+FFFD; a post's split is
+/// Reads posts from corpus files. A UTF-8 byte-order mark is skipped; bytes that are not valid
+/// UTF-8 become U+FFFD and are reported through `warn` (count and first line); a post's split is
 /// its `split` field when the record has a valid one, otherwise `CorpusSplit.of(text:)`.
 public enum CorpusReader {
-    public static func read(url: URL, fields: CorpusFields = CorpusFields()) throws -> [Post] {
+    public static func read(url: URL, fields: CorpusFields = CorpusFields(),
+                            warn: (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) throws -> [Post] {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw DataError.fileNotFound(path: path) }
-        let data: Data
+        var data: Data
         do { data = try Data(contentsOf: url) } catch { throw DataError.unreadable(path: path, reason: "\(error)") }
+        if data.starts(with: [0xEF, 0xBB, 0xBF]) { data = data.dropFirst(3) }
+        let badLines = linesWithInvalidUTF8(data)
+        if let first = badLines.first {
+            warn("\(path): \(badLines.count) line\(badLines.count == 1 ? "" : "s") hold bytes that are not valid UTF-8 (first: line \(first)); they were read as U+FFFD")
+        }
         let text = String(decoding: data, as: UTF8.self)
         let source = url.deletingPathExtension().lastPathComponent
         let posts: [Post]
@@ -56,10 +63,17 @@ public enum CorpusReader {
             posts = try readTable(lines(text).map { ($0.number, $0.text.components(separatedBy: "\t")) },
                                   path: path, source: source, fields: fields)
         case .csv:
-            posts = try readTable(parseCSV(text), path: path, source: source, fields: fields)
+            posts = try readTable(parseCSV(text, path: path), path: path, source: source, fields: fields)
         }
         if posts.isEmpty { throw DataError.emptyCorpus(path: path) }
         return posts
+    }
+
+    /// 1-based numbers of the lines (split on LF) whose bytes are not valid UTF-8.
+    static func linesWithInvalidUTF8(_ data: Data) -> [Int] {
+        data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated().compactMap { i, line in
+            String(validating: line, as: UTF8.self) == nil ? i + 1 : nil
+        }
     }
 
     static func readShipped(url: URL) throws -> [Post] {
@@ -83,8 +97,12 @@ public enum CorpusReader {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.text.utf8)) as? [String: Any] else {
                 throw DataError.malformedRecord(path: path, line: line.number, reason: "not a JSON object")
             }
-            guard let body = object[fields.textField] as? String else {
+            guard let value = object[fields.textField] else {
                 throw DataError.unknownField(path: path, line: line.number, field: fields.textField, available: object.keys.sorted())
+            }
+            guard let body = value as? String else {
+                throw DataError.malformedRecord(path: path, line: line.number,
+                                                reason: "field '\(fields.textField)' holds \(value is NSNumber ? "a number" : "a non-string value"), not a string; the post text must be a JSON string")
             }
             var label: String?
             if let field = fields.labelField {
@@ -131,12 +149,14 @@ public enum CorpusReader {
     }
 
     /// RFC 4180: fields separated by commas, optionally quoted with "" escaping a quote; a quoted
-    /// field may span lines. Rows carry the 1-based line they start on.
-    static func parseCSV(_ text: String) -> [(number: Int, cells: [String])] {
+    /// field may span lines. Rows carry the 1-based line they start on. A quote never closed is an
+    /// error naming the line it opened on (it would otherwise swallow the rest of the file).
+    static func parseCSV(_ text: String, path: String) throws -> [(number: Int, cells: [String])] {
         var rows: [(Int, [String])] = []
         var cells: [String] = []
         var field = String.UnicodeScalarView()
         var inQuotes = false
+        var quoteLine = 1
         var line = 1
         var rowLine = 1
         var iterator = text.unicodeScalars.makeIterator()
@@ -159,7 +179,7 @@ public enum CorpusReader {
                 continue
             }
             switch u {
-            case "\"": inQuotes = true
+            case "\"": inQuotes = true; quoteLine = line
             case ",": cells.append(String(field)); field = String.UnicodeScalarView()
             case "\r": if pending != "\n" { field.append(u) }
             case "\n":
@@ -168,6 +188,9 @@ public enum CorpusReader {
                 rowLine = line
             default: field.append(u)
             }
+        }
+        if inQuotes {
+            throw DataError.malformedRecord(path: path, line: quoteLine, reason: "a quoted field opened on this line is never closed; close it with \" (write a quote inside a field as \"\")")
         }
         endRow()
         return rows

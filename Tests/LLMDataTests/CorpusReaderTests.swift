@@ -22,10 +22,40 @@ final class CorpusReaderTests: XCTestCase {
         XCTAssertEqual(posts[0].source, "posts")
     }
 
-    func testInvalidUTF8IsReplacedNotFatal() throws {
+    func testInvalidUTF8IsReplacedAndReportedWithItsLine() throws {
         let url = dir.appendingPathComponent("bad.txt")
-        try Data([0x61, 0xFF, 0x62, 0x0A, 0x63]).write(to: url)
-        XCTAssertEqual(try CorpusReader.read(url: url).map(\.text), ["a\u{FFFD}b", "c"])
+        try Data([0x61, 0x0A, 0x61, 0xFF, 0x62, 0x0A, 0x63, 0xC3, 0x0A, 0x64]).write(to: url)
+        var warnings: [String] = []
+        XCTAssertEqual(try CorpusReader.read(url: url, warn: { warnings.append($0) }).map(\.text),
+                       ["a", "a\u{FFFD}b", "c\u{FFFD}", "d"])
+        XCTAssertEqual(warnings, ["\(url.path): 2 lines hold bytes that are not valid UTF-8 (first: line 2); they were read as U+FFFD"])
+        var none: [String] = []
+        _ = try CorpusReader.read(url: try file("good.txt", "fine 好\n"), warn: { none.append($0) })
+        XCTAssertEqual(none, [])
+    }
+
+    /// Spreadsheet exports start with a byte-order mark; the header must still match.
+    func testCSVWithAByteOrderMark() throws {
+        let url = dir.appendingPathComponent("bom.csv")
+        try Data([0xEF, 0xBB, 0xBF] + Array("text,label\nhello,pos\n".utf8)).write(to: url)
+        let posts = try CorpusReader.read(url: url, fields: CorpusFields(textField: "text", labelField: "label"))
+        XCTAssertEqual(posts.map(\.text), ["hello"])
+        XCTAssertEqual(posts.map(\.label), ["pos"])
+    }
+
+    func testCSVQuoteNeverClosedIsAnErrorNamingItsLine() throws {
+        let url = try file("open.csv", "text,label\nfine,pos\n\"broken,neg\nmore,pos\n")
+        XCTAssertThrowsError(try CorpusReader.read(url: url, fields: CorpusFields(labelField: "label"))) { error in
+            XCTAssertEqual(error as? DataError, .malformedRecord(path: url.path, line: 3, reason: "a quoted field opened on this line is never closed; close it with \" (write a quote inside a field as \"\")"))
+        }
+    }
+
+    func testJSONLTextThatIsNotAStringSaysSo() throws {
+        let url = try file("n.jsonl", #"{"text": 5}"# + "\n")
+        XCTAssertThrowsError(try CorpusReader.read(url: url)) { error in
+            XCTAssertTrue("\(error)".contains("n.jsonl:1:"), "\(error)")
+            XCTAssertTrue("\(error)".contains("field 'text' holds a number, not a string"), "\(error)")
+        }
     }
 
     func testJSONLWithCustomFieldNames() throws {
