@@ -20,11 +20,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "LLMSupport"),
+        .target(name: "LLMSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "LLMComm", dependencies: ["CMPI"]),
         .target(name: "LLMModel", dependencies: ["COpenBLAS", "LLMSupport"]),
         .target(name: "LLMData", dependencies: ["LLMSupport"], resources: [.copy("Corpora")]),
