@@ -40,25 +40,4 @@ public enum ShippedCorpus {
     public static func posts(split: CorpusSplit) throws -> [Post] {
         try posts().filter { $0.split == split }
     }
-
-    /// Token streams for the default no-argument training run: each post normalised, encoded and
-    /// followed by `<|endoftext|>`, grouped by the shipped split (test posts are left out).
-    public static func tokenStreams(tokenizer: BPETokenizer, normalizer: TextNormalizer = TextNormalizer()) throws
-        -> (train: [Int32], validation: [Int32]) {
-        var train: [Int32] = []
-        var validation: [Int32] = []
-        for post in try posts() {
-            switch post.split {
-            case .train:
-                tokenizer.encode(normalizer.normalize(post.text), into: &train)
-                train.append(tokenizer.endOfTextID)
-            case .validation:
-                tokenizer.encode(normalizer.normalize(post.text), into: &validation)
-                validation.append(tokenizer.endOfTextID)
-            case .test:
-                continue
-            }
-        }
-        return (train, validation)
-    }
 }

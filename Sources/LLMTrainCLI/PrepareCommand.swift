@@ -14,28 +14,19 @@ struct PrepareCommand: ParsableCommand {
         A post's split is a hash of its text (90/5/5), so adding posts never reshuffles the others.
         """)
 
-    @Argument(help: "Corpus files: plain text (one post a line), JSONL, TSV or CSV. None: the shipped corpora.")
-    var corpus: [String] = []
+    @OptionGroup var corpusOptions: CorpusOptions
     @Option(help: "tokenizer.json to encode with (see `tokenizer train`).")
     var tokenizer: String
     @Option(help: "Directory to write the dataset into (created if missing).")
     var output: String
-    @Option(help: "Corpus layout: auto (by extension), text, jsonl, tsv, csv.")
-    var format: CorpusFormat = .auto
-    @Option(help: "JSONL field or TSV/CSV column holding the post text.")
-    var textField = "text"
     @Option(help: "JSONL field or TSV/CSV column holding the label; every record must have it. Default: no labels.")
     var labelField: String?
-    @Flag(help: "TSV/CSV files have no header row; name columns by 0-based index (\"0\", \"1\", ...).")
-    var noHeader = false
-    @Option(help: "Normaliser config JSON (snake_case keys, e.g. {\"hashtags\": \"split\"}); default: the post defaults.")
-    var normalizerConfig: String?
 
     func run() throws {
         let bpe = try BPETokenizer.load(from: URL(fileURLWithPath: tokenizer))
-        let fields = CorpusFields(format: format, textField: textField, labelField: labelField, hasHeader: !noHeader)
-        let manifest = try DatasetPreparer.prepare(inputs: corpus, fields: fields, tokenizer: bpe,
-                                                   normalizer: try TokenizerTool.normalizer(configPath: normalizerConfig),
+        let manifest = try DatasetPreparer.prepare(inputs: corpusOptions.corpus, fields: corpusOptions.fields(labelField: labelField),
+                                                   tokenizer: bpe,
+                                                   normalizer: try TokenizerTool.normalizer(configPath: corpusOptions.normalizerConfig),
                                                    output: URL(fileURLWithPath: output))
         for (name, split) in manifest.splits.sorted(by: { $0.key < $1.key }) {
             print("\(name): \(split.posts) posts, \(split.tokens) tokens -> \(output)/\(split.tokensFile)")

@@ -9,21 +9,6 @@ struct TokenizerCommand: ParsableCommand {
         abstract: "Train, apply and benchmark the byte-level BPE tokenizer (Hugging Face tokenizer.json format).",
         subcommands: [Train.self, Encode.self, Decode.self, Normalize.self, Bench.self])
 
-    struct CorpusOptions: ParsableArguments {
-        @Argument(help: "Corpus files: plain text (one post a line), JSONL, TSV or CSV. None: the shipped corpora's train split.")
-        var corpus: [String] = []
-        @Option(help: "Corpus layout: auto (by extension), text, jsonl, tsv, csv.")
-        var format: CorpusFormat = .auto
-        @Option(help: "JSONL field or TSV/CSV column holding the post text.")
-        var textField = "text"
-        @Flag(help: "TSV/CSV files have no header row; name columns by 0-based index (\"0\", \"1\", ...).")
-        var noHeader = false
-        @Option(help: "Normaliser config JSON (snake_case keys, e.g. {\"lowercase\": true}); default: the post defaults.")
-        var normalizerConfig: String?
-
-        var fields: CorpusFields { CorpusFields(format: format, textField: textField, hasHeader: !noHeader) }
-    }
-
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Learn BPE merges from normalised corpus text and write tokenizer.json.")
         @OptionGroup var corpusOptions: CorpusOptions
@@ -33,7 +18,7 @@ struct TokenizerCommand: ParsableCommand {
         var output = "tokenizer.json"
 
         func run() throws {
-            let texts = try TokenizerTool.corpusTexts(paths: corpusOptions.corpus, fields: corpusOptions.fields,
+            let texts = try TokenizerTool.corpusTexts(paths: corpusOptions.corpus, fields: corpusOptions.fields(),
                                                       normalizer: try TokenizerTool.normalizer(configPath: corpusOptions.normalizerConfig))
             let start = Date()
             let tokenizer = try BPETrainer.train(texts: texts, vocabSize: vocabSize)
@@ -88,7 +73,7 @@ struct TokenizerCommand: ParsableCommand {
         var vocabSize = 8192
 
         func run() throws {
-            let texts = try TokenizerTool.corpusTexts(paths: corpusOptions.corpus, fields: corpusOptions.fields,
+            let texts = try TokenizerTool.corpusTexts(paths: corpusOptions.corpus, fields: corpusOptions.fields(),
                                                       normalizer: try TokenizerTool.normalizer(configPath: corpusOptions.normalizerConfig))
             let result = try TokenizerBenchmark.run(texts: texts, vocabSize: vocabSize)
             let encoder = JSONEncoder()

@@ -20,13 +20,4 @@ final class ShippedCorpusTests: XCTestCase {
         XCTAssertEqual(try ShippedCorpus.posts(split: .validation).count, 1099)
         XCTAssertEqual(try ShippedCorpus.posts(split: .test).count, 1045)
     }
-
-    func testTokenStreamsSeparatePostsWithEndOfText() throws {
-        let t = TrainedTokenizer.shared
-        let streams = try ShippedCorpus.tokenStreams(tokenizer: t)
-        XCTAssertEqual(streams.validation.filter { $0 == t.endOfTextID }.count, 1099)
-        XCTAssertEqual(streams.train.filter { $0 == t.endOfTextID }.count, 19_419)
-        XCTAssertEqual(streams.train.last, t.endOfTextID)
-        XCTAssertTrue(streams.train.allSatisfy { $0 >= 0 && Int($0) < t.vocabSize })
-    }
 }

@@ -75,16 +75,6 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(try file.info("b").shape, [1, 1])
     }
 
-    func testWriterStreamsToFileHandle() throws {
-        let url = temp.url.appendingPathComponent("handle.safetensors")
-        XCTAssertTrue(FileManager.default.createFile(atPath: url.path, contents: nil))
-        let handle = try FileHandle(forWritingTo: url)
-        let data: [Float] = [7, 8]
-        try data.withUnsafeBufferPointer { try SafeTensorsWriter.write([("x", [2], $0)], to: handle) }
-        try handle.close()
-        XCTAssertEqual(try SafeTensorsFile(contentsOf: url).read("x"), data)
-    }
-
     func testWriterRejectsShapeThatDoesNotMatchBuffer() throws {
         let url = temp.url.appendingPathComponent("bad.safetensors")
         XCTAssertThrowsError(try write([("w", [2, 2], [1, 2, 3])], to: url)) { error in

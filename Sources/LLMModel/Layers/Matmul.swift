@@ -90,14 +90,14 @@ public enum Matmul {
               b: weight, ldb: outChannels, beta: 1, c: out, ldc: outChannels)
     }
 
-    /// Given dout (rows, OC): dinp = dout @ weight^T (overwritten, or added when `accumulateInput`),
+    /// Given dout (rows, OC): dinp = dout @ weight^T (overwritten),
     /// dweight += inp^T @ dout, dbias += column sums of dout.
     public static func backward(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
                                 dbias: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                 inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                rows: Int, inChannels: Int, outChannels: Int, accumulateInput: Bool = false) {
+                                rows: Int, inChannels: Int, outChannels: Int) {
         sgemm(transB: true, m: rows, n: inChannels, k: outChannels, a: dout, lda: outChannels,
-              b: weight, ldb: outChannels, beta: accumulateInput ? 1 : 0, c: dinp, ldc: inChannels)
+              b: weight, ldb: outChannels, beta: 0, c: dinp, ldc: inChannels)
         sgemm(transA: true, m: inChannels, n: outChannels, k: rows, a: inp, lda: inChannels,
               b: dout, ldb: outChannels, beta: 1, c: dweight, ldc: outChannels)
         Parallel.chunks(outChannels, minChunk: 64) { range in

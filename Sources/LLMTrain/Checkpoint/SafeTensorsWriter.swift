@@ -27,11 +27,6 @@ public enum SafeTensorsWriter {
         try DurableFile.sync(fd, path: path)
     }
 
-    /// Writes at the handle's current position; the caller owns syncing and closing it.
-    public static func write(_ tensors: [Tensor], metadata: [String: String] = [:], to handle: FileHandle) throws {
-        try write(tensors, metadata: metadata, toDescriptor: handle.fileDescriptor, path: "file descriptor \(handle.fileDescriptor)")
-    }
-
     static func write(_ tensors: [Tensor], metadata: [String: String], toDescriptor fd: Int32, path: String) throws {
         let ordered = try validatedInOrder(tensors)
         let header = headerBytes(for: ordered, metadata: metadata)

@@ -40,6 +40,11 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             case gradClip = "grad_clip"
         }
 
+        /// The AdamW hyper-parameters of this section, for the optimiser.
+        public var adamW: AdamWConfig {
+            AdamWConfig(learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay)
+        }
+
         /// Floats are written as the shortest decimal that reads back as the same Float, so a
         /// saved config says `learning_rate: 0.003`, as the user wrote it, not 3.00000002607703e-3.
         public func encode(to encoder: Swift.Encoder) throws {

@@ -73,16 +73,14 @@ public final class Trainer {
         let seed = UInt64(config.train.seed)
         model = GPT(config: config.model, batchSize: plan.microBatch, sequenceLength: config.train.sequenceLength, seed: seed)
         model.debugChecks = options.debug
-        optimizer = AdamW(parameterCount: model.parameterCount, config: AdamWConfig(
-            learningRate: config.optimizer.learningRate, beta1: config.optimizer.beta1, beta2: config.optimizer.beta2,
-            eps: config.optimizer.eps, weightDecay: config.optimizer.weightDecay))
+        optimizer = AdamW(parameterCount: model.parameterCount, config: config.optimizer.adamW)
         schedule = LearningRateSchedule(maxLR: config.optimizer.learningRate, minLR: config.optimizer.minLearningRate,
                                         warmupSteps: config.optimizer.warmupSteps, totalSteps: config.train.steps)
         shards = config.train.shardOptimizer ? ShardPlan(count: model.parameterCount, worldSize: comm.worldSize) : nil
         ownPieces = shards?.pieces(rank: comm.rank) ?? [0..<model.parameterCount]
         store = comm.isCoordinator ? try CheckpointStore(runDirectory: options.runDirectory, keepLast: config.checkpoint.keepLast) : nil
         state = TrainingState(model: config.model, tokenizerSHA256: data.tokenizerSHA256, configYAML: try config.yaml(),
-                              worldSize: comm.worldSize, dataSeed: seed)
+                              worldSize: comm.worldSize)
         state.modelRNGState = model.rng.state
         let tokens = plan.microBatch * config.train.sequenceLength
         inputs = .allocate(capacity: tokens)
@@ -136,7 +134,6 @@ public final class Trainer {
                 log.note("step \(step + 1): non-finite \(loss.isFinite ? "gradient norm" : "loss") (\(loss), norm \(norm)); step skipped (\(state.consecutiveBadSteps) in a row, limit train.max_bad_steps=\(config.train.maxBadSteps))")
             }
             state.step += 1
-            state.samplesSeen += config.train.globalBatch
             state.tokensSeen += config.train.globalBatch * T
             state.optimizerStep = optimizer.step
             state.elapsedSeconds = monotonicSeconds() - runStart

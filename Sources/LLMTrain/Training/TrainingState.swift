@@ -2,23 +2,21 @@ import LLMModel
 
 /// Everything besides weights and AdamW moments that a resumed run needs to continue exactly.
 ///
-/// The data order is a pure function of (seed, global sample index), so the loader's whole
-/// position is `samplesSeen`; there is no other random state after initialisation (no dropout),
-/// and the model's PRNG state is kept for completeness. Saved as `state.json` in a checkpoint.
+/// The data order is a pure function of (train.seed, global sample index), and step s reads
+/// samples s*G ..< (s+1)*G (`BatchPlan.samples`), so `step` is the loader's whole position; there
+/// is no other random state after initialisation (no dropout), and the model's PRNG state is kept
+/// for completeness. Saved as `state.json` in a checkpoint.
 public struct TrainingState: Codable, Equatable, Sendable {
     public static let formatVersion = 1
 
     public var formatVersion = TrainingState.formatVersion
     /// Optimiser steps completed (skipped non-finite steps included).
     public var step = 0
-    /// The loader's position: global training samples consumed, the same at any world size.
-    public var samplesSeen = 0
     public var tokensSeen = 0
     /// AdamW's own update count (it differs from `step` once a non-finite step was skipped).
     public var optimizerStep = 0
     public var consecutiveBadSteps = 0
     public var skippedSteps = 0
-    public var dataSeed: UInt64 = 0
     public var modelRNGState: UInt64 = 0
     public var model: GPTConfig
     /// sha256 of the tokenizer.json the token ids come from: resuming with another is refused.
@@ -31,11 +29,10 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var bestValidationLoss: Double?
     public var elapsedSeconds = 0.0
 
-    public init(model: GPTConfig, tokenizerSHA256: String, configYAML: String, worldSize: Int, dataSeed: UInt64) {
+    public init(model: GPTConfig, tokenizerSHA256: String, configYAML: String, worldSize: Int) {
         self.model = model
         self.tokenizerSHA256 = tokenizerSHA256
         self.configYAML = configYAML
         self.worldSize = worldSize
-        self.dataSeed = dataSeed
     }
 }
