@@ -142,3 +142,27 @@ final class TrainingFailureTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("[debug] rank 0 step 2 micro 7: samples 30..<32"), result.output)
     }
 }
+
+extension TrainingFailureTests {
+    /// Replicas that drift apart (here: one weight of rank 1 nudged by the test-only fault
+    /// injector) are caught at the next drift check, which names the rank and ends every rank.
+    func testReplicaDriftIsCaughtAndNamesTheRank() throws {
+        let run = try TrainingRun(self, "drift")
+        let result = try Launcher.run(URL(fileURLWithPath: "/usr/bin/mpirun"),
+                                      ["-n", "2", try Launcher.binary("swift-llm-train").path, "train"] + quickRun
+                                      + ["--run-dir", run.path, "--steps", "10", "--set", "train.drift_check_every=2"],
+                                      environment: Launcher.mpiEnvironment.merging(["SWIFT_LLM_TRAIN_FAULT": "rank:1,step:4,kind:drift"]) { $1 },
+                                      timeout: 120, directory: repositoryRoot)
+        XCTAssertNotEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.output.contains("replica drift at step 4: rank 1's parameter checksum"), result.output)
+        XCTAssertEqual(try run.trainLosses().last?.step, 4, "training must stop at the check that failed")
+    }
+
+    func testMalformedFaultVariableIsAnError() throws {
+        let run = try TrainingRun(self, "fault")
+        let result = try Launcher.run("swift-llm-train", ["train"] + quickRun + ["--run-dir", run.path, "--steps", "2"],
+                                      environment: ["SWIFT_LLM_TRAIN_FAULT": "step:x"], directory: repositoryRoot)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("SWIFT_LLM_TRAIN_FAULT=step:x"), result.output)
+    }
+}

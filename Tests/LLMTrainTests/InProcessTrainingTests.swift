@@ -101,3 +101,52 @@ final class InProcessTrainingTests: XCTestCase {
         }
     }
 }
+
+extension InProcessTrainingTests {
+    func records(_ run: URL, event: String) throws -> [[String: Any]] {
+        let text = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return object?["event"] as? String == event ? object : nil
+        }
+    }
+
+    /// 5 validation windows in micro-batches of 2 leave a short last batch at every world size
+    /// (1: 2+2+1, 2: 2+1 | 2, 3: 2 | 2 | 1); each window must count once, so all agree.
+    func testValidationLossCountsEveryWindowOnceAtAnyWorldSize() throws {
+        var config = try config(steps: 2)
+        config.train.globalBatch = 12
+        config.eval.sequences = 5
+        config.eval.every = 1
+        let runs = try (0..<3).map { _ in try TemporaryDirectory() }
+        let losses = try zip([1, 2, 3], runs).map { ranks, run -> [Float] in
+            try train(config, worldSize: ranks, runDirectory: run.url)
+            let evals = try records(run.url, event: "eval")
+            XCTAssertEqual(evals.map { $0["val_sequences"] as? Double }, [5, 5])
+            return evals.map { Float($0["val_loss"] as! Double) }
+        }
+        XCTAssertEqual(losses[0].count, 2)
+        assertClose(losses[1], losses[0], absolute: 1e-5, relative: 1e-5, "2 ranks vs 1")
+        assertClose(losses[2], losses[0], absolute: 1e-5, relative: 1e-5, "3 ranks vs 1")
+    }
+
+    /// checkpoint.keep_last keeps the newest N, plus the best by validation loss, which `best` names.
+    func testRetentionKeepsTheLastAndTheBest() throws {
+        var config = try config(steps: 6)
+        config.checkpoint.every = 1
+        config.checkpoint.keepLast = 2
+        config.eval.every = 1
+        config.optimizer.learningRate = 0.3  // large, so the validation loss goes up and down
+        config.optimizer.minLearningRate = 0.3
+        let run = try TemporaryDirectory()
+        try train(config, worldSize: 2, runDirectory: run.url)
+        let evals = try records(run.url, event: "eval")
+        let best = evals.min { ($0["val_loss"] as! Double) < ($1["val_loss"] as! Double) }!["step"] as! Double
+        let bestName = String(format: "step-%06d", Int(best))
+        let directory = run.url.appendingPathComponent("checkpoints")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("step-") }
+        XCTAssertEqual(Set(kept), Set(["step-000005", "step-000006", bestName]))
+        XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("best"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines), bestName)
+    }
+}

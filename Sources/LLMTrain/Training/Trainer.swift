@@ -56,12 +56,15 @@ public final class Trainer {
     var state: TrainingState
     /// Time spent in the per-step collectives since the last log line.
     var communicationSeconds = 0.0
+    /// TEST ONLY: the fault `SWIFT_LLM_TRAIN_FAULT` asks for (see `FaultInjection`).
+    let fault: FaultInjection?
     /// One micro-batch of inputs and targets, allocated once.
     let inputs, targets: UnsafeMutableBufferPointer<Int32>
 
     public init(options: TrainOptions, comm: Communicator) throws {
         self.comm = comm
         self.options = options
+        fault = try FaultInjection.fromEnvironment()
         let config = options.config
         plan = try config.batchPlan(worldSize: comm.worldSize)
         try FileManager.default.createDirectory(at: options.runDirectory, withIntermediateDirectories: true)
@@ -160,6 +163,7 @@ public final class Trainer {
                 windowSteps = 0
                 communicationSeconds = 0
             }
+            try fault?.apply(afterStep: state.step, rank: comm.rank, parameters: model.parameters)
             if config.train.driftCheckEvery > 0 && state.step % config.train.driftCheckEvery == 0 {
                 try checkReplicasAgree()
             }

@@ -1,0 +1,65 @@
+import Foundation
+import XCTest
+
+/// Every subcommand besides `train`, run as a user would, with small inputs: each must finish,
+/// print the figures or files it promises, and fail clearly on bad input.
+final class SubcommandTests: XCTestCase {
+    func testBenchModelPrintsItsFigures() throws {
+        let result = try Launcher.run("swift-llm-train", ["bench", "model", "--config", "Configs/tiny.yaml", "--threads", "1",
+                                                          "--steps", "2", "--warmup", "1"], directory: repositoryRoot)
+        XCTAssertEqual(result.status, 0, result.output)
+        for key in ["tokens_per_s=", "ms_per_step=", "mfu=", "peak_rss_mb=", "sgemm_gflops=", "fraction_of_sgemm="] {
+            XCTAssertTrue(result.stdout.contains(key), "bench model lacks \(key): \(result.stdout)")
+        }
+    }
+
+    func testBenchAllReduceUnderMPIPrintsEverySize() throws {
+        let result = try Launcher.mpirun(2, "swift-llm-train", ["bench", "allreduce", "--sizes", "4096,1048576",
+                                                                 "--seconds-per-size", "0.05"])
+        XCTAssertEqual(result.status, 0, result.output)
+        for bytes in ["bytes=4096 ", "bytes=1048576 "] { XCTAssertTrue(result.stdout.contains(bytes), result.stdout) }
+        XCTAssertTrue(result.stdout.contains("chunked_gbps="), result.stdout)
+    }
+
+    func testTokenizerBenchOnASmallCorpus() throws {
+        let run = try TrainingRun(self, "tokbench")
+        let corpus = run.directory.appendingPathComponent("posts.txt")
+        try (0..<200).map { "post number \($0) with @user and https://x.y/\($0) 很好 😀" }.joined(separator: "\n")
+            .write(to: corpus, atomically: true, encoding: .utf8)
+        let result = try Launcher.run("swift-llm-train", ["tokenizer", "bench", "--vocab-size", "300", corpus.path])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertFalse(result.stdout.isEmpty)
+    }
+
+    /// prepare: a labelled CSV becomes token files, label sidecars and a manifest a run can use.
+    func testPrepareWritesADatasetThatTrains() throws {
+        let run = try TrainingRun(self, "prepare")
+        let corpus = run.directory.appendingPathComponent("posts.csv")
+        let rows = (0..<400).map { i in "\"post \(i), \(i % 2 == 0 ? "good" : "bad") day\",\(i % 2 == 0 ? "pos" : "neg")" }
+        try (["text,label"] + rows).joined(separator: "\n").write(to: corpus, atomically: true, encoding: .utf8)
+        let tokenizer = run.directory.appendingPathComponent("tokenizer.json")
+        let trained = try Launcher.run("swift-llm-train", ["tokenizer", "train", "--vocab-size", "300", "--output", tokenizer.path,
+                                                           corpus.path, "--text-field", "text"])
+        XCTAssertEqual(trained.status, 0, trained.output)
+        let data = run.directory.appendingPathComponent("data")
+        let prepared = try Launcher.run("swift-llm-train", ["prepare", corpus.path, "--tokenizer", tokenizer.path,
+                                                            "--output", data.path, "--label-field", "label"])
+        XCTAssertEqual(prepared.status, 0, prepared.output)
+        XCTAssertTrue(prepared.stdout.contains("train: "), prepared.stdout)
+        for file in ["manifest.json", "tokenizer.json", "train.bin", "train.labels.jsonl"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: data.appendingPathComponent(file).path), "missing \(file)")
+        }
+        let labels = try String(contentsOf: data.appendingPathComponent("train.labels.jsonl"), encoding: .utf8)
+        XCTAssertTrue(labels.contains(#""label":"pos""#), labels)
+        let trainedRun = try Launcher.run("swift-llm-train", ["train"] + quickRun + [
+            "--set", "model.vocab_size=300", "--set", "data.dataset=\(data.path)", "--steps", "2",
+            "--run-dir", run.directory.appendingPathComponent("run").path,
+        ], directory: repositoryRoot)
+        XCTAssertEqual(trainedRun.status, 0, trainedRun.output)
+
+        let missing = try Launcher.run("swift-llm-train", ["prepare", corpus.path, "--tokenizer", tokenizer.path,
+                                                           "--output", data.path, "--label-field", "sentiment"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("sentiment"), missing.output)
+    }
+}
