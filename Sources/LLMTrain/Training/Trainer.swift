@@ -110,6 +110,9 @@ public final class Trainer {
         let T = config.train.sequenceLength
         let tokensPerStep = Double(config.train.globalBatch * T)
         log.note(describeStart())
+        // The hardware line and model size, for `swift-llm-train report`.
+        log.record(["step": Double(state.step), "world_size": Double(comm.worldSize), "threads": Double(BLASThreads.current),
+                    "parameters": Double(model.parameterCount)], strings: ["blas_kernel": BLASThreads.coreName], event: "start")
         if state.step >= config.train.steps {
             log.note("nothing to do: the run is at step \(state.step) of train.steps=\(config.train.steps); raise --steps to train further")
         }

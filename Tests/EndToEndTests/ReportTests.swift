@@ -1,0 +1,68 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import XCTest
+
+/// `plot`, `report` and `explain` on a real (short) training run, through the release binary.
+final class ReportTests: XCTestCase {
+    /// One 12-step run with two evaluations and checkpoints, shared by the tests (training is
+    /// the slow part); removed when the suite ends.
+    static let run: URL = {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("llm-e2e-report-\(UUID().uuidString.prefix(8))")
+        let result = try? Launcher.run("swift-llm-train", ["train"] + quickRun + ["--run-dir", directory.path, "--steps", "12",
+                                       "--set", "eval.every=6", "--set", "checkpoint.every=6"], directory: repositoryRoot)
+        XCTAssertEqual(result?.status, 0, result?.output ?? "not run")
+        XCTAssertTrue(result?.stdout.contains("swift-llm-train report \(directory.path)") ?? false, "the final hint")
+        return directory
+    }()
+
+    override class func tearDown() {
+        try? FileManager.default.removeItem(at: run)
+    }
+
+    func polylinePoints(_ svg: URL, _ series: String) throws -> Int? {
+        let document = try XMLDocument(contentsOf: svg, options: [])
+        let lines = try document.nodes(forXPath: "//*[local-name()='polyline']").compactMap { $0 as? XMLElement }
+        let line = lines.first { $0.attributes?.first { $0.name == "data-series" }?.stringValue == series }
+        return (line?.attributes?.first { $0.name == "points" }?.stringValue).map { $0.split(separator: " ").count }
+    }
+
+    func testPlotDrawsEveryLoggedStep() throws {
+        let run = TrainingRunReader(directory: Self.run)
+        let result = try Launcher.run("swift-llm-train", ["plot", Self.run.path])
+        XCTAssertEqual(result.status, 0, result.output)
+        let plots = Self.run.appendingPathComponent("plots")
+        let names = try FileManager.default.contentsOfDirectory(atPath: plots.path).sorted()
+        XCTAssertEqual(names, ["comm_share.svg", "grad_norm.svg", "learning_rate.svg", "loss.svg", "throughput.svg"])
+        XCTAssertEqual(try polylinePoints(plots.appendingPathComponent("loss.svg"), "train"), try run.trainLosses().count)
+        XCTAssertEqual(try polylinePoints(plots.appendingPathComponent("loss.svg"), "validation"), 2)
+        XCTAssertEqual(try run.records(event: "start").count, 1)
+        XCTAssertNotNil(try run.records(event: "start").first?["blas_kernel"] as? String)
+    }
+
+    func testPlotOverlaysTwoRunsAndSaysWhatItSkipped() throws {
+        let scratch = try TrainingRun(self, "plot-two")
+        let copy = scratch.directory.appendingPathComponent("copy")
+        try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+        // A killed run: the copy's metrics end in the middle of a record.
+        var metrics = try Data(contentsOf: Self.run.appendingPathComponent("metrics.jsonl"))
+        metrics.append(Data("{\"event\":\"train\",\"st".utf8))
+        try metrics.write(to: copy.appendingPathComponent("metrics.jsonl"))
+        let result = try Launcher.run("swift-llm-train", ["plot", Self.run.path, copy.path, "--compare-dir", scratch.path + "/cmp"])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.stdout.contains("incomplete line"), result.output)
+        let name = Self.run.lastPathComponent
+        XCTAssertEqual(try polylinePoints(scratch.directory.appendingPathComponent("cmp/loss.svg"), "copy train"),
+                       try TrainingRunReader(directory: Self.run).trainLosses().count)
+        XCTAssertNotNil(try polylinePoints(scratch.directory.appendingPathComponent("cmp/loss.svg"), "\(name) train"))
+    }
+
+    func testPlotOfADirectoryWithoutMetricsSaysSo() throws {
+        let scratch = try TrainingRun(self, "plot-empty")
+        let result = try Launcher.run("swift-llm-train", ["plot", scratch.path])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("\(scratch.path) has no metrics.jsonl"), result.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.directory.appendingPathComponent("plots").path))
+    }
+}
