@@ -53,8 +53,9 @@ public enum RunPlots {
             let validation = run.series("eval", x: lossX, y: "val_loss")
             loss.series.append(Series(name: label(run, "train"), points: train.points, skipped: train.skipped, colour: index))
             if !validation.points.isEmpty || validation.skipped > 0 {
+                // One run: validation in its own colour; several: a colour per run, validation dashed.
                 loss.series.append(Series(name: label(run, "validation"), points: validation.points,
-                                          skipped: validation.skipped, dashed: true, colour: index))
+                                          skipped: validation.skipped, dashed: true, colour: several ? index : 1))
             }
             if let note = run.log.truncationNote { loss.notes.append("\(run.name): \(note)") }
         }
@@ -70,7 +71,7 @@ public enum RunPlots {
         for chart in perStep {
             let series = runs.enumerated().map { index, run in
                 let s = run.series("train", x: "step", y: chart.field, scale: chart.scale)
-                return Series(name: several ? run.name : chart.field, points: s.points, skipped: s.skipped, colour: index)
+                return Series(name: several ? run.name : chart.title.lowercased(), points: s.points, skipped: s.skipped, colour: index)
             }
             charts.append((chart.file, LineChart(title: "\(chart.title): \(subject)", xLabel: "step",
                                                  yLabel: chart.unit, series: series, logY: chart.logY)))

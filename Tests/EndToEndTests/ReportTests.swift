@@ -66,3 +66,25 @@ final class ReportTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.directory.appendingPathComponent("plots").path))
     }
 }
+
+extension ReportTests {
+    func testReportShowsHardwareCheckpointsAndConfig() throws {
+        let result = try Launcher.run("swift-llm-train", ["report", Self.run.path])
+        XCTAssertEqual(result.status, 0, result.output)
+        let html = try String(contentsOf: Self.run.appendingPathComponent("report.html"), encoding: .utf8)
+        let start = try XCTUnwrap(try TrainingRunReader(directory: Self.run).records(event: "start").first)
+        XCTAssertTrue(html.contains("1 rank x \(start["threads"] as! Double == 1 ? "1 BLAS thread" : "\(Int(start["threads"] as! Double)) BLAS threads"), OpenBLAS kernel \(start["blas_kernel"] as! String)"), html)
+        let grouping = NumberFormatter()
+        grouping.numberStyle = .decimal
+        grouping.groupingSeparator = ","
+        let parameters = grouping.string(from: NSNumber(value: Int(start["parameters"] as! Double)))!
+        XCTAssertTrue(html.contains("<th>parameters</th><td>\(parameters) ("), "model size \(parameters)")
+        for checkpoint in ["step-000006", "step-000012"] { XCTAssertTrue(html.contains("<td>\(checkpoint)</td>"), checkpoint) }
+        XCTAssertTrue(html.contains("<td>12</td>"), "step column")
+        XCTAssertNotNil(html.range(of: #"step-000012</td><td>12</td><td>[0-9.]+</td><td>[0-9.]+ MiB</td><td>latest"#,
+                                   options: .regularExpression), "latest checkpoint row: loss, size, pointer")
+        XCTAssertTrue(html.contains("From step-000012/config.yaml"))
+        XCTAssertTrue(html.contains("sequence_length: 32"), "the resolved config, --set overrides included")
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 5)
+    }
+}

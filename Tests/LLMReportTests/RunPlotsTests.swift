@@ -85,12 +85,12 @@ final class RunPlotsTests: XCTestCase {
         XCTAssertEqual(try all["grad_norm"]!.axis("y").scale, "log")
         XCTAssertTrue(try all["grad_norm"]!.texts(class: "axis-label").contains { $0.contains("log scale") })
         XCTAssertEqual(try all["learning_rate"]!.axis("y").scale, "linear")
-        let drawn = try dataPoints(all["grad_norm"]!, try all["grad_norm"]!.polyline("grad_norm")!)
+        let drawn = try dataPoints(all["grad_norm"]!, try all["grad_norm"]!.polyline("gradient norm")!)
         XCTAssertEqual(drawn.count, 60)
         XCTAssertEqual(drawn[0].y, 20 * exp(-1.0 / 8) + 0.3, accuracy: 0.05)
         XCTAssertEqual(drawn[59].y, 20 * exp(-60.0 / 8) + 0.3, accuracy: 0.002)
         // Communication share is drawn in percent.
-        let comm = try dataPoints(all["comm_share"]!, try all["comm_share"]!.polyline("comm_share")!)
+        let comm = try dataPoints(all["comm_share"]!, try all["comm_share"]!.polyline("communication share")!)
         XCTAssertEqual(comm[0].y, 10.1, accuracy: 0.01)
     }
 
