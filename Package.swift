@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "LLMModelTests", dependencies: ["LLMModel"]),
         .testTarget(name: "LLMDataTests", dependencies: ["LLMData"]),
         .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain"]),
-        .testTarget(name: "LLMReportTests", dependencies: ["LLMReport"]),
+        .testTarget(name: "LLMReportTests", dependencies: ["LLMReport", "LLMModel", "LLMData"]),
         .testTarget(name: "EndToEndTests"),
     ],
     swiftLanguageModes: [.v5]

@@ -28,13 +28,21 @@ public struct HeatMap {
         self.showValues = showValues
     }
 
-    public func svg() -> String {
+    /// Cell size, the label margins, and the whole drawing's size.
+    var layout: (cell: Double, left: Double, top: Double, width: Double, height: Double) {
         let rows = values.count, columns = values.first?.count ?? 0
         let longest = (rowLabels + columnLabels).map { Double($0.count) }.max() ?? 1
         let labelSpace = min(160, 14 + 8 * longest)
         let cell = max(14, min(44, 520 / Double(max(rows, columns, 1))))
         let left = 40 + labelSpace, top = 40 + labelSpace
-        let width = left + Double(columns) * cell + 90, height = top + Double(rows) * cell + 30
+        return (cell, left, top, left + Double(columns) * cell + 90, top + Double(rows) * cell + 30)
+    }
+
+    public var size: (width: Double, height: Double) { (layout.width, layout.height) }
+
+    public func svg() -> String {
+        let rows = values.count, columns = values.first?.count ?? 0
+        let (cell, left, top, width, height) = layout
         let peak = maximum ?? values.flatMap { $0 }.filter(\.isFinite).max() ?? 1
         var s = svgHeader(width: width, height: height, title: title)
         s += "<g class=\"cells\" data-rows=\"\(rows)\" data-columns=\"\(columns)\">\n"

@@ -12,7 +12,7 @@ struct SwiftLLMTrain: ParsableCommand {
         mpirun the same binary is the single-process debug mode (world size 1).
         """,
         subcommands: [TrainCommand.self, PrepareCommand.self, TokenizerCommand.self, BenchCommand.self,
-                      PlotCommand.self, ReportCommand.self],
+                      PlotCommand.self, ReportCommand.self, ExplainCommand.self],
         defaultSubcommand: TrainCommand.self
     )
 }

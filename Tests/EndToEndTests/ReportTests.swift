@@ -88,3 +88,65 @@ extension ReportTests {
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 5)
     }
 }
+
+extension ReportTests {
+    static let post = "Loving the new phone 😍 @bob 服务很好"
+
+    func testExplainJSONGivesCausalAttentionOverTheDecodedPost() throws {
+        let result = try Launcher.run("swift-llm-train", ["explain", "--model", Self.run.path, "--text", Self.post, "--json"])
+        XCTAssertEqual(result.status, 0, result.output)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let tokens = try XCTUnwrap(object["tokens"] as? [[String: Any]])
+        let normalized = try XCTUnwrap(object["post"] as? String)
+        XCTAssertTrue(normalized.contains("<user>"), "normalised as in training: \(normalized)")
+        XCTAssertEqual(tokens.map { $0["text"] as! String }.joined(), normalized, "the tokens read the post")
+        XCTAssertTrue(tokens.contains { $0["text"] as? String == "😍" || ($0["text"] as! String).contains("😍") })
+        let attention = try XCTUnwrap(object["attention"] as? [[[[Double]]]])
+        XCTAssertEqual(attention.count, 2, "layers of Configs/tiny.yaml")
+        XCTAssertEqual(attention[0].count, 2, "heads")
+        var problems = 0, first: String?
+        for (l, layer) in attention.enumerated() {
+            for (h, map) in layer.enumerated() {
+                XCTAssertEqual(map.count, tokens.count)
+                for (q, row) in map.enumerated() {
+                    let sum = row.reduce(0, +), later = row.dropFirst(q + 1).filter { $0 != 0 }.count
+                    if abs(sum - 1) > 1e-5 || later > 0 || row.count != tokens.count {
+                        problems += 1
+                        first = first ?? "layer \(l) head \(h) row \(q): sum \(sum), \(later) nonzero entries above the diagonal"
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(problems, 0, first ?? "")
+    }
+
+    func testExplainWritesAnSVGHeatMapForOneHead() throws {
+        let scratch = try TrainingRun(self, "explain-svg")
+        let svg = scratch.directory.appendingPathComponent("att.svg")
+        let result = try Launcher.run("swift-llm-train", ["explain", "--model", Self.run.path, "--text", Self.post,
+                                                          "--layer", "1", "--head", "0", "--output", svg.path])
+        XCTAssertEqual(result.status, 0, result.output)
+        let document = try XMLDocument(contentsOf: svg, options: [])
+        let cells = try document.nodes(forXPath: "//*[local-name()='rect' and @class='cell']")
+        let labels = try document.nodes(forXPath: "//*[local-name()='text' and @class='row-label']").compactMap(\.stringValue)
+        XCTAssertEqual(cells.count, labels.count * labels.count)
+        XCTAssertTrue(labels.contains("很") && labels.contains("好"), "CJK tokens shown as text: \(labels)")
+        XCTAssertTrue(labels.contains { $0.contains("😍") }, "\(labels)")
+    }
+
+    func testExplainBadInputSaysWhatIsWrong() throws {
+        let missing = try Launcher.run("swift-llm-train", ["explain", "--model", "/nonexistent/run", "--text", "hi"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("/nonexistent/run: not a checkpoint"), missing.output)
+        let layer = try Launcher.run("swift-llm-train", ["explain", "--model", Self.run.path, "--text", "hi", "--layer", "7"])
+        XCTAssertTrue(layer.stderr.contains("--layer 7: the model has 2 layers"), layer.output)
+        // Attributions need a classifier: the attention maps are still written, then a clear error.
+        let scratch = try TrainingRun(self, "explain-attr")
+        let html = scratch.directory.appendingPathComponent("att.html")
+        let attributions = try Launcher.run("swift-llm-train", ["explain", "--model", Self.run.path, "--text", "hi",
+                                                                "--attributions", "--output", html.path])
+        XCTAssertNotEqual(attributions.status, 0)
+        XCTAssertTrue(attributions.stderr.contains("without a classifier head"), attributions.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: html.path))
+    }
+}
