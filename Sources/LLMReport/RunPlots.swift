@@ -77,18 +77,29 @@ public enum RunPlots {
                                                  yLabel: chart.unit, series: series, logY: chart.logY)))
         }
 
-        // Fine-tuning evaluations: macro-F1 and accuracy (both fractions of 1) over steps.
+        // Fine-tuning evaluations: macro-F1, accuracy and ROC AUC (fractions of 1) over steps,
+        // and each label's F1 (`f1_<label>`) for one run.
         var quality = LineChart(title: "Classification: \(subject)", xLabel: "step", yLabel: "score (0 to 1)", series: [])
         for (index, run) in runs.enumerated() {
-            for (field, name, dashed) in [("macro_f1", "macro-F1", false), ("accuracy", "accuracy", true)] {
+            for (field, name, dashed) in [("macro_f1", "macro-F1", false), ("accuracy", "accuracy", true), ("roc_auc", "ROC AUC", true)] {
                 let s = run.series("eval", x: "step", y: field)
                 if !s.points.isEmpty || s.skipped > 0 {
                     quality.series.append(Series(name: label(run, name), points: s.points, skipped: s.skipped,
-                                                 dashed: dashed, colour: index))
+                                                 dashed: dashed, colour: several ? index : quality.series.count))
                 }
             }
         }
         charts.append(("classification", quality))
+        if !several {
+            let run = runs[0]
+            let labels = Set(run.log.records("eval").flatMap { r in (Array(r.numbers.keys) + Array(r.nonFinite)).filter { $0.hasPrefix("f1_") } })
+            let series = labels.sorted().enumerated().map { index, field in
+                let s = run.series("eval", x: "step", y: field)
+                return Series(name: "F1 " + field.dropFirst(3), points: s.points, skipped: s.skipped, colour: index)
+            }
+            charts.append(("f1_per_label", LineChart(title: "F1 per label: \(subject)", xLabel: "step",
+                                                     yLabel: "F1 (0 to 1)", series: series, logY: false)))
+        }
 
         var output = charts.filter { !$0.1.isEmpty }.map { (name: $0.0, svg: $0.1.svg()) }
         if !several, let confusion = confusionMatrix(runs[0]) { output.append((name: "confusion", svg: confusion.svg())) }

@@ -170,9 +170,9 @@ final class RunPlotsTests: XCTestCase {
         let run = try ScratchRun("finetune")
         try run.writeMetrics("""
         {"event":"train","step":10,"tokens":5120,"train_loss":0.9,"lr":0.001,"grad_norm":1,"tokens_per_s":900,"comm_share":0}
-        {"event":"eval","step":10,"val_loss":0.8,"accuracy":0.61,"macro_f1":0.55,"weighted_f1":0.6,"labels":["neg","pos"],"confusion":[[30,20],[19,31]]}
+        {"event":"eval","step":10,"val_loss":0.8,"accuracy":0.61,"macro_f1":0.55,"weighted_f1":0.6,"labels":["neg","pos"],"confusion":[[30,20],[19,31]],"f1_neg":0.6,"f1_pos":0.5}
         {"event":"train","step":20,"tokens":10240,"train_loss":0.7,"lr":0.001,"grad_norm":1,"tokens_per_s":900,"comm_share":0}
-        {"event":"eval","step":20,"val_loss":0.6,"accuracy":0.74,"macro_f1":"nan","labels":["neg","pos"],"confusion":[[40,10],[16,34]]}
+        {"event":"eval","step":20,"val_loss":0.6,"accuracy":0.74,"macro_f1":"nan","labels":["neg","pos"],"confusion":[[40,10],[16,34]],"f1_neg":0.75,"f1_pos":0.7}
 
         """)
         let all = try charts([run])
@@ -180,6 +180,9 @@ final class RunPlotsTests: XCTestCase {
         XCTAssertEqual(try quality.polyline("macro-F1")?.points.count, 1)
         XCTAssertEqual(try quality.polyline("macro-F1")?.value("data-skipped"), "1")
         XCTAssertEqual(try quality.polyline("accuracy")?.points.count, 2)
+        let perLabel = try XCTUnwrap(all["f1_per_label"])
+        XCTAssertEqual(try perLabel.elements("polyline", class: "series").compactMap { $0.value("data-series") }, ["F1 neg", "F1 pos"])
+        XCTAssertEqual(try perLabel.polyline("F1 pos")?.points.count, 2)
         let confusion = try XCTUnwrap(all["confusion"])
         let cells = try confusion.elements("rect", class: "cell")
         XCTAssertEqual(cells.count, 4)
@@ -192,5 +195,6 @@ final class RunPlotsTests: XCTestCase {
         try lm.writeMetrics(trainingMetrics(steps: 20))
         XCTAssertNil(try charts([lm])["classification"])
         XCTAssertNil(try charts([lm])["confusion"])
+        XCTAssertNil(try charts([lm])["f1_per_label"])
     }
 }
