@@ -28,13 +28,15 @@ render() {
         --enable-logging=stderr --v=0 --screenshot="$2" "file://$1" 2>"$2.log" >/dev/null
 }
 
-# check PNG LOG MIN_CHARTS: fails unless the page logged no console message or failed load and
-# at least MIN_CHARTS charts' series are visible: the chart palette's first colour, #1f77b4,
-# found in that many separate bands of rows of the screenshot (PNG decoded here, no libraries).
+# check PNG LOG MIN_CHARTS [COLOUR]: fails unless the page logged no console message or failed
+# load and at least MIN_CHARTS charts are visible: COLOUR (default #1f77b4, the line charts'
+# first series; #08306b is a heat map's darkest cell) found in that many separate bands of
+# rows of the screenshot (PNG decoded here, no libraries).
 check() {
-    python3 - "$1" "$2" "$3" <<'PY'
+    python3 - "$1" "$2" "$3" "${4:-1f77b4}" <<'PY'
 import re, struct, sys, zlib
 png, log, minimum = sys.argv[1], sys.argv[2], int(sys.argv[3])
+want = [int(sys.argv[4][i:i + 2], 16) for i in (0, 2, 4)]
 problems = [l for l in open(log, errors="replace") if re.search(r"CONSOLE|net::ERR|Failed to load|Uncaught", l)]
 data = open(png, "rb").read()
 assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
@@ -66,12 +68,12 @@ for _ in range(height):
             line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
     rows.append(line)
     prev = line
-def blue(line):
-    return sum(1 for x in range(0, stride, bpp) if abs(line[x] - 0x1f) < 40 and abs(line[x + 1] - 0x77) < 40 and abs(line[x + 2] - 0xb4) < 40)
-marked = [y for y in range(height) if blue(rows[y]) >= 3]
+def matches(line):
+    return sum(1 for x in range(0, stride, bpp) if all(abs(line[x + c] - want[c]) < 40 for c in range(3)))
+marked = [y for y in range(height) if matches(rows[y]) >= 3]
 bands = sum(1 for k, y in enumerate(marked) if k == 0 or y - marked[k - 1] > 40)
 nonwhite = sum(1 for r in rows[::8] for x in range(0, stride, bpp * 8) if r[x] < 200)
-print(f"{png}: {width}x{height}, {bands} chart band(s) with series drawn, {len(problems)} console/load problem(s)")
+print(f"{png}: {width}x{height}, {bands} band(s) with charts drawn, {len(problems)} console/load problem(s)")
 for p in problems[:5]: print("  " + p.strip())
 sys.exit(0 if bands >= minimum and not problems and nonwhite > 100 else 1)
 PY
@@ -82,6 +84,11 @@ render "$RUN/report.html" "$WORK/report.png"
 CHARTS=$(grep -o '<figure class="chart"' "$RUN/report.html" | wc -l)
 [ "$CHARTS" -ge 5 ] || { echo "report.html holds $CHARTS charts, expected 5"; exit 1; }
 check "$WORK/report.png" "$WORK/report.png.log" "$CHARTS"
+
+# explain's page: the post's tokens (CJK, emoji) and a heat map per layer and head.
+"$BIN" explain --model "$RUN" --text "Loving the new phone 😍 @bob 服务很好" --output "$WORK/explain.html" 2>/dev/null
+render "$WORK/explain.html" "$WORK/explain.png" 1100,3200
+check "$WORK/explain.png" "$WORK/explain.png.log" 4 08306b
 
 # The check must be able to fail: a page that draws fine but logs a console error is rejected.
 cat >"$WORK/broken.html" <<'HTML'

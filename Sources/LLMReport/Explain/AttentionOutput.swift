@@ -49,9 +49,13 @@ public struct AttentionOutput {
 
     /// A page with the post as its tokens, then each map; self-contained like report.html.
     public func html() -> String {
-        let tokens = maps.tokens.map { piece in
-            "<span class=\"token\(piece.partial ? " partial" : "")\" title=\"id \(piece.id), bytes \(piece.bytes.map { String(format: "%02x", $0) }.joined(separator: " "))\">\(xmlEscape(piece.label))</span>"
-        }.joined()
+        let last = maps.count - 1
+        // Per layer, what the last token attends to, averaged over the chosen heads.
+        let lastRows = layers.map { layer -> String in
+            let rows = heads.map { maps.map(layer: layer, head: $0)[last] }
+            let mean = (0..<maps.count).map { k in rows.reduce(0) { $0 + $1[k] } / Double(rows.count) }
+            return "<p>Layer \(layer): \(TokenHighlight.html(maps.tokens, scores: mean, signed: false))</p>"
+        }.joined(separator: "\n")
         let figures = layers.flatMap { layer in heads.map { head in "<figure>\(heatMap(layer: layer, head: head).svg())</figure>" } }
         return """
         <!DOCTYPE html>
@@ -63,7 +67,9 @@ public struct AttentionOutput {
         </style></head><body>
         <h1>Attention maps: \(xmlEscape(source))</h1>
         <p>Post after normalisation: \(xmlEscape(normalizedPost))</p>
-        <p>\(maps.count) tokens (dashed: holds the first bytes of a character the next token completes): \(tokens)</p>
+        <p>\(maps.count) tokens (dashed: holds the first bytes of a character the next token completes), shaded by the \
+        attention of the last token (darker: more; shade by its square root), averaged over head\(heads.count == 1 ? " \(heads[0])" : "s \(heads.map(String.init).joined(separator: ", "))"):</p>
+        \(lastRows)
         <p>Rows: the token attending; columns: the tokens it attends to (causal: only earlier ones). Each row sums to 1.</p>
         \(figures.joined(separator: "\n"))
         </body></html>
