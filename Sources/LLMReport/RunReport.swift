@@ -76,7 +76,8 @@ public enum RunReport {
         if let start, let ranks = start["world_size"], let threads = start["threads"] {
             let kernel = start.strings["blas_kernel"] ?? "unknown"
             rows.append(("hardware", "\(Int(ranks)) rank\(ranks == 1 ? "" : "s") x \(Int(threads)) BLAS thread\(threads == 1 ? "" : "s"), OpenBLAS kernel \(kernel)"))
-            if run!.log.records("start").count > 1 { rows.append(("", "(the latest of \(run!.log.records("start").count) starts: the run was resumed)")) }
+            let starts = run?.log.records("start").count ?? 0
+            if starts > 1 { rows.append(("", "(the latest of \(starts) starts: the run was resumed)")) }
         } else {
             let ranks = checkpoints.state.map { "\($0.worldSize) rank\($0.worldSize == 1 ? "" : "s")" } ?? "ranks unknown"
             rows.append(("hardware", "\(ranks); threads and BLAS kernel not recorded"))

@@ -123,10 +123,15 @@ extension ReportTests {
     func testExplainWritesAnSVGHeatMapForOneHead() throws {
         let scratch = try TrainingRun(self, "explain-svg")
         let svg = scratch.directory.appendingPathComponent("att.svg")
-        let result = try Launcher.run("swift-llm-train", ["explain", "--model", Self.run.path, "--text", Self.post,
+        // A checkpoint directory (not the latest) works as well as a run directory.
+        let checkpoint = Self.run.appendingPathComponent("checkpoints/step-000006").path
+        let result = try Launcher.run("swift-llm-train", ["explain", "--model", checkpoint, "--text", Self.post,
                                                           "--layer", "1", "--head", "0", "--output", svg.path])
         XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.stderr.contains("wrote \(svg.path)"), result.output)
         let document = try XMLDocument(contentsOf: svg, options: [])
+        let titles = try document.nodes(forXPath: "//*[local-name()='text' and @class='title']").compactMap(\.stringValue)
+        XCTAssertTrue(titles.contains { $0.contains("layer 1 head 0") && $0.contains("step-000006") }, "\(titles)")
         let cells = try document.nodes(forXPath: "//*[local-name()='rect' and @class='cell']")
         let labels = try document.nodes(forXPath: "//*[local-name()='text' and @class='row-label']").compactMap(\.stringValue)
         XCTAssertEqual(cells.count, labels.count * labels.count)

@@ -17,8 +17,9 @@ public struct ExplainedModel {
         let url = URL(fileURLWithPath: reference).standardizedFileURL
         let fm = FileManager.default
         if fm.fileExists(atPath: url.appendingPathComponent(CheckpointManifest.fileName).path) {
-            checkpoint = try CheckpointStore(runDirectory: url.deletingLastPathComponent().deletingLastPathComponent())
-                .resolve(url.path)
+            // A checkpoint directory, possibly copied out of its run: no store needed.
+            let step = try Checkpoint(step: 0, directory: url).manifest().step
+            checkpoint = Checkpoint(step: step, directory: url)
         } else if fm.fileExists(atPath: url.appendingPathComponent("checkpoints").path),
                   let latest = try CheckpointStore(runDirectory: url).latest() {
             checkpoint = latest
