@@ -6,19 +6,22 @@ import XCTest
 
 /// `plot`, `report` and `explain` on a real (short) training run, through the release binary.
 final class ReportTests: XCTestCase {
-    /// One 12-step run with two evaluations and checkpoints, shared by the tests (training is
-    /// the slow part); removed when the suite ends.
-    static let run: URL = {
+    /// One 12-step run with two evaluations and checkpoints, trained on first use and shared by
+    /// the tests (training is the slow part); removed when the suite ends.
+    static var run: URL {
+        if let shared { return shared }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("llm-e2e-report-\(UUID().uuidString.prefix(8))")
         let result = try? Launcher.run("swift-llm-train", ["train"] + quickRun + ["--run-dir", directory.path, "--steps", "12",
                                        "--set", "eval.every=6", "--set", "checkpoint.every=6"], directory: repositoryRoot)
         XCTAssertEqual(result?.status, 0, result?.output ?? "not run")
         XCTAssertTrue(result?.stdout.contains("swift-llm-train report \(directory.path)") ?? false, "the final hint")
+        shared = directory
         return directory
-    }()
+    }
+    private static var shared: URL?
 
     override class func tearDown() {
-        try? FileManager.default.removeItem(at: run)
+        if let shared { try? FileManager.default.removeItem(at: shared) }
     }
 
     func polylinePoints(_ svg: URL, _ series: String) throws -> Int? {
@@ -153,5 +156,21 @@ extension ReportTests {
         XCTAssertNotEqual(attributions.status, 0)
         XCTAssertTrue(attributions.stderr.contains("without a classifier head"), attributions.output)
         XCTAssertTrue(FileManager.default.fileExists(atPath: html.path))
+    }
+}
+
+extension ReportTests {
+    /// Under mpirun only the coordinator writes the start record, with the world size.
+    func testReportOfATwoRankRunShowsBothRanks() throws {
+        let run = try TrainingRun(self, "report-n2")
+        let train = try Launcher.mpirun(2, "swift-llm-train", ["train"] + quickRun + ["--run-dir", run.path, "--steps", "3"],
+                                        directory: repositoryRoot)
+        XCTAssertEqual(train.status, 0, train.output)
+        let starts = try run.records(event: "start")
+        XCTAssertEqual(starts.count, 1)
+        XCTAssertEqual(starts.first?["world_size"] as? Double, 2)
+        XCTAssertEqual(try Launcher.run("swift-llm-train", ["report", run.path]).status, 0)
+        let html = try String(contentsOf: run.directory.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("2 ranks x 1 BLAS thread, OpenBLAS kernel"), html)
     }
 }

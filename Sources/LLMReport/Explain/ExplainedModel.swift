@@ -41,7 +41,7 @@ public struct ExplainedModel {
             : URL(fileURLWithPath: config.data.dataset)
         let manifest: DatasetManifest
         do { manifest = try DatasetManifest.load(directory: dataset) } catch {
-            throw ReportError("the model's training data \(dataset.path) is needed for its tokenizer and normaliser, and cannot be read: \(error)")
+            throw ReportError("the model's training data \(dataset.path) is needed for its tokenizer and normaliser, and cannot be read: \(error) (it is data.dataset of the checkpoint's config.yaml, or RUN_DIR/data for the embedded corpus: keep the checkpoint in its run directory)")
         }
         let url = config.data.tokenizer.isEmpty ? dataset.appendingPathComponent(manifest.tokenizerFile)
             : URL(fileURLWithPath: config.data.tokenizer)
