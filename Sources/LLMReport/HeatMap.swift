@@ -45,35 +45,44 @@ public struct HeatMap {
         let (cell, left, top, width, height) = layout
         let peak = maximum ?? values.flatMap { $0 }.filter(\.isFinite).max() ?? 1
         var s = svgHeader(width: width, height: height, title: title)
-        s += "<g class=\"cells\" data-rows=\"\(rows)\" data-columns=\"\(columns)\">\n"
+        var cells = ""
         for r in 0..<rows {
             for c in 0..<values[r].count {
                 let v = values[r][c], x = left + Double(c) * cell, y = top + Double(r) * cell
                 let share = v.isFinite && peak > 0 ? max(0, min(1, v / peak)) : 0
-                s += "<rect class=\"cell\" data-row=\"\(r)\" data-col=\"\(c)\" data-value=\"\(v)\" x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cell))\" height=\"\(f(cell))\" fill=\"\(v.isFinite ? Self.colour(share) : "#bbb")\"><title>\(xmlEscape(label(r, c, v)))</title></rect>"
+                cells += tag("rect", ["class": "cell", "data-row": "\(r)", "data-col": "\(c)", "data-value": "\(v)",
+                                      "x": f(x), "y": f(y), "width": f(cell), "height": f(cell),
+                                      "fill": v.isFinite ? Self.colour(share) : "#bbb"],
+                             tag("title", [:], xmlEscape(label(r, c, v))))
                 if showValues {
-                    s += "<text x=\"\(f(x + cell / 2))\" y=\"\(f(y + cell / 2))\" dy=\"4\" text-anchor=\"middle\" fill=\"\(share > 0.55 ? "#fff" : "#222")\">\(Axis.trimmed(v, decimals: 2))</text>"
+                    cells += tag("text", ["x": f(x + cell / 2), "y": f(y + cell / 2), "dy": "4", "text-anchor": "middle",
+                                          "fill": share > 0.55 ? "#fff" : "#222"], Axis.trimmed(v, decimals: 2))
                 }
             }
-            s += "\n"
+            cells += "\n"
         }
-        s += "</g>\n"
+        s += tag("g", ["class": "cells", "data-rows": "\(rows)", "data-columns": "\(columns)"], "\n" + cells) + "\n"
         for (r, text) in rowLabels.enumerated() {
-            s += "<text class=\"row-label\" x=\"\(f(left - 6))\" y=\"\(f(top + (Double(r) + 0.5) * cell))\" dy=\"4\" text-anchor=\"end\">\(xmlEscape(text))</text>\n"
+            s += tag("text", ["class": "row-label", "x": f(left - 6), "y": f(top + (Double(r) + 0.5) * cell), "dy": "4",
+                              "text-anchor": "end"], xmlEscape(text)) + "\n"
         }
         for (c, text) in columnLabels.enumerated() {
             let x = left + (Double(c) + 0.5) * cell
-            s += "<text class=\"column-label\" transform=\"translate(\(f(x)) \(f(top - 6))) rotate(-60)\">\(xmlEscape(text))</text>\n"
+            s += tag("text", ["class": "column-label", "transform": "translate(\(f(x)) \(f(top - 6))) rotate(-60)"],
+                     xmlEscape(text)) + "\n"
         }
-        s += "<text class=\"axis-label\" transform=\"translate(16 \(f(top + Double(rows) * cell / 2))) rotate(-90)\" text-anchor=\"middle\">\(xmlEscape(rowTitle))</text>\n"
-        s += "<text class=\"axis-label\" x=\"\(f(left + Double(columns) * cell / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(xmlEscape(columnTitle))</text>\n"
+        s += tag("text", ["class": "axis-label", "transform": "translate(16 \(f(top + Double(rows) * cell / 2))) rotate(-90)",
+                          "text-anchor": "middle"], xmlEscape(rowTitle)) + "\n"
+        s += tag("text", ["class": "axis-label", "x": f(left + Double(columns) * cell / 2), "y": f(height - 8),
+                          "text-anchor": "middle"], xmlEscape(columnTitle)) + "\n"
         // The colour key: 0 at the bottom, the peak value at the top.
         let keyX = left + Double(columns) * cell + 20, keyHeight = min(160, Double(rows) * cell)
         for i in 0..<10 {
-            s += "<rect x=\"\(f(keyX))\" y=\"\(f(top + keyHeight * Double(9 - i) / 10))\" width=\"14\" height=\"\(f(keyHeight / 10))\" fill=\"\(Self.colour(Double(i) / 9))\"/>"
+            s += tag("rect", ["x": f(keyX), "y": f(top + keyHeight * Double(9 - i) / 10), "width": "14",
+                              "height": f(keyHeight / 10), "fill": Self.colour(Double(i) / 9)])
         }
-        s += "\n<text x=\"\(f(keyX + 18))\" y=\"\(f(top + 8))\">\(Axis.trimmed(peak, decimals: 3))</text>"
-        s += "<text x=\"\(f(keyX + 18))\" y=\"\(f(top + keyHeight))\">0</text>\n"
+        s += "\n" + tag("text", ["x": f(keyX + 18), "y": f(top + 8)], Axis.trimmed(peak, decimals: 3))
+        s += tag("text", ["x": f(keyX + 18), "y": f(top + keyHeight)], "0") + "\n"
         return s + "</svg>\n"
     }
 

@@ -51,83 +51,61 @@ public struct LineChart {
         let xs = series.flatMap { $0.points.map(\.x) }, ys = series.flatMap { $0.points.map(\.y) }
         let spansDecades = (ys.min() ?? 0) > 0 && (ys.max() ?? 0) / (ys.min() ?? 1) >= 20
         let xAxis = Axis(covering: xs), yAxis = Axis(covering: ys, logarithmic: logY ?? spansDecades)
-        let plotWidth = Self.width - Self.left - Self.right, plotHeight = Self.height - Self.top - Self.bottom
-        func px(_ x: Double) -> Double { Self.left + xAxis.fraction(x) * plotWidth }
-        func py(_ y: Double) -> Double { Self.top + (1 - yAxis.fraction(y)) * plotHeight }
+        let (left, top) = (Self.left, Self.top)
+        let width = Self.width - left - Self.right, height = Self.height - top - Self.bottom
+        func px(_ x: Double) -> String { f(left + xAxis.fraction(x) * width) }
+        func py(_ y: Double) -> String { f(top + (1 - yAxis.fraction(y)) * height) }
         let skipNotes = series.filter { $0.skipped > 0 }.map {
             "\($0.name): \($0.skipped) non-finite value\($0.skipped == 1 ? "" : "s") (NaN/Inf) skipped"
         }
         let allNotes = notes + skipNotes
-        let height = Self.height + Double(allNotes.count) * 16
 
-        var s = svgHeader(width: Self.width, height: height, title: title)
-        s += "<rect class=\"plot-area\" x=\"\(f(Self.left))\" y=\"\(f(Self.top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"#fff\" stroke=\"#999\"/>\n"
-        s += "<g class=\"axis\" data-axis=\"x\" data-lower=\"\(xAxis.lower)\" data-upper=\"\(xAxis.upper)\" data-scale=\"linear\">\n"
+        var s = svgHeader(width: Self.width, height: Self.height + Double(allNotes.count) * 16, title: title)
+        s += tag("rect", ["class": "plot-area", "x": f(left), "y": f(top), "width": f(width), "height": f(height),
+                          "fill": "#fff", "stroke": "#999"]) + "\n"
+        var xTicks = ""
         for tick in xAxis.ticks {
-            let x = f(px(tick))
-            s += "<line class=\"grid\" x1=\"\(x)\" y1=\"\(f(Self.top))\" x2=\"\(x)\" y2=\"\(f(Self.top + plotHeight))\" stroke=\"#e5e5e5\"/>"
-            s += "<text class=\"tick\" data-value=\"\(tick)\" x=\"\(x)\" y=\"\(f(Self.top + plotHeight + 16))\" text-anchor=\"middle\">\(xAxis.label(tick))</text>\n"
+            xTicks += tag("line", ["class": "grid", "x1": px(tick), "y1": f(top), "x2": px(tick), "y2": f(top + height),
+                                   "stroke": "#e5e5e5"])
+            xTicks += tag("text", ["class": "tick", "data-value": "\(tick)", "x": px(tick), "y": f(top + height + 16),
+                                   "text-anchor": "middle"], xAxis.label(tick)) + "\n"
         }
-        s += "</g>\n<g class=\"axis\" data-axis=\"y\" data-lower=\"\(yAxis.lower)\" data-upper=\"\(yAxis.upper)\" data-scale=\"\(yAxis.logarithmic ? "log" : "linear")\">\n"
+        s += tag("g", ["class": "axis", "data-axis": "x", "data-lower": "\(xAxis.lower)", "data-upper": "\(xAxis.upper)",
+                       "data-scale": "linear"], "\n" + xTicks) + "\n"
+        var yTicks = ""
         for tick in yAxis.ticks {
-            let y = f(py(tick))
-            s += "<line class=\"grid\" x1=\"\(f(Self.left))\" y1=\"\(y)\" x2=\"\(f(Self.left + plotWidth))\" y2=\"\(y)\" stroke=\"#e5e5e5\"/>"
-            s += "<text class=\"tick\" data-value=\"\(tick)\" x=\"\(f(Self.left - 6))\" y=\"\(y)\" dy=\"4\" text-anchor=\"end\">\(yAxis.label(tick))</text>\n"
+            yTicks += tag("line", ["class": "grid", "x1": f(left), "y1": py(tick), "x2": f(left + width), "y2": py(tick),
+                                   "stroke": "#e5e5e5"])
+            yTicks += tag("text", ["class": "tick", "data-value": "\(tick)", "x": f(left - 6), "y": py(tick), "dy": "4",
+                                   "text-anchor": "end"], yAxis.label(tick)) + "\n"
         }
-        s += "</g>\n"
-        s += "<text class=\"axis-label\" x=\"\(f(Self.left + plotWidth / 2))\" y=\"\(f(Self.top + plotHeight + 40))\" text-anchor=\"middle\">\(xmlEscape(xLabel))</text>\n"
-        let yLabelText = yLabel + (yAxis.logarithmic ? " (log scale)" : "")
-        s += "<text class=\"axis-label\" transform=\"translate(18 \(f(Self.top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(xmlEscape(yLabelText))</text>\n"
+        s += tag("g", ["class": "axis", "data-axis": "y", "data-lower": "\(yAxis.lower)", "data-upper": "\(yAxis.upper)",
+                       "data-scale": yAxis.logarithmic ? "log" : "linear"], "\n" + yTicks) + "\n"
+        s += tag("text", ["class": "axis-label", "x": f(left + width / 2), "y": f(top + height + 40),
+                          "text-anchor": "middle"], xmlEscape(xLabel)) + "\n"
+        s += tag("text", ["class": "axis-label", "transform": "translate(18 \(f(top + height / 2))) rotate(-90)",
+                          "text-anchor": "middle"], xmlEscape(yLabel + (yAxis.logarithmic ? " (log scale)" : ""))) + "\n"
 
         for (index, line) in series.enumerated() {
-            let colour = Self.palette[line.colour % Self.palette.count]
-            let points = line.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
-            s += "<polyline class=\"series\" data-series=\"\(xmlEscape(line.name))\" data-points=\"\(line.points.count)\" data-skipped=\"\(line.skipped)\" points=\"\(points)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.8\"\(line.dashed ? " stroke-dasharray=\"6 3\"" : "")/>\n"
+            let colour = Self.palette[line.colour % Self.palette.count], dashes = line.dashed ? "6 3" : "none"
+            s += tag("polyline", ["class": "series", "data-series": xmlEscape(line.name), "data-points": "\(line.points.count)",
+                                  "data-skipped": "\(line.skipped)",
+                                  "points": line.points.map { "\(px($0.x)),\(py($0.y))" }.joined(separator: " "),
+                                  "fill": "none", "stroke": colour, "stroke-width": "1.8", "stroke-dasharray": dashes]) + "\n"
             // Sparse series (evaluations) get markers: a single point would draw no line at all.
             if line.points.count <= 40 {
-                for p in line.points {
-                    s += "<circle class=\"marker\" cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3\" fill=\"\(colour)\"/>"
-                }
-                s += "\n"
+                s += line.points.map { tag("circle", ["class": "marker", "cx": px($0.x), "cy": py($0.y), "r": "3",
+                                                      "fill": colour]) }.joined() + "\n"
             }
-            let ly = Self.top + 10 + Double(index) * 18, lx = Self.left + plotWidth + 14
-            s += "<g class=\"legend-entry\"><line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 22))\" y2=\"\(f(ly))\" stroke=\"\(colour)\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"6 3\"" : "")/>"
-            s += "<text x=\"\(f(lx + 28))\" y=\"\(f(ly))\" dy=\"4\">\(xmlEscape(line.name))</text></g>\n"
+            let ly = f(top + 10 + Double(index) * 18), lx = left + width + 14
+            let key = tag("line", ["x1": f(lx), "y1": ly, "x2": f(lx + 22), "y2": ly, "stroke": colour, "stroke-width": "2",
+                                   "stroke-dasharray": dashes])
+            s += tag("g", ["class": "legend-entry"], key + tag("text", ["x": f(lx + 28), "y": ly, "dy": "4"], xmlEscape(line.name))) + "\n"
         }
         for (index, note) in allNotes.enumerated() {
-            s += "<text class=\"note\" x=\"\(f(Self.left))\" y=\"\(f(Self.height + Double(index) * 16))\" fill=\"#a33\">\(xmlEscape(note))</text>\n"
+            s += tag("text", ["class": "note", "x": f(left), "y": f(Self.height + Double(index) * 16), "fill": "#a33"],
+                     xmlEscape(note)) + "\n"
         }
         return s + "</svg>\n"
     }
-}
-
-/// The opening of every SVG we write: namespace, size, a <title> for screen readers and tooltips.
-func svgHeader(width: Double, height: Double, title: String) -> String {
-    """
-    <svg xmlns="http://www.w3.org/2000/svg" width="\(f(width))" height="\(f(height))" \
-    viewBox="0 0 \(f(width)) \(f(height))" font-family="sans-serif" font-size="12" role="img">
-    <title>\(xmlEscape(title))</title>
-    <rect width="100%" height="100%" fill="#fafafa"/>
-    <text class="title" x="\(f(width / 2))" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(xmlEscape(title))</text>
-
-    """
-}
-
-/// Coordinates with two decimals: enough for a screen, and the files stay small.
-func f(_ value: Double) -> String { String(format: "%.2f", value) }
-
-func xmlEscape(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        // XML 1.0 forbids most control characters even as references: show them as U+FFFD.
-        case _ where scalar.value < 0x20 && scalar != "\n" && scalar != "\t": out += "\u{FFFD}"
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
 }
