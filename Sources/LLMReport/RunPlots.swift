@@ -92,7 +92,8 @@ public enum RunPlots {
         charts.append(("classification", quality))
         if !several {
             let run = runs[0]
-            let labels = Set(run.log.records("eval").flatMap { r in (Array(r.numbers.keys) + Array(r.nonFinite)).filter { $0.hasPrefix("f1_") } })
+            let fields = run.log.records("eval").flatMap { Array($0.numbers.keys) + Array($0.nonFinite) }
+            let labels = Set(fields.filter { $0.hasPrefix("f1_") })
             let series = labels.sorted().enumerated().map { index, field in
                 let s = run.series("eval", x: "step", y: field)
                 return Series(name: "F1 " + field.dropFirst(3), points: s.points, skipped: s.skipped, colour: index)

@@ -68,14 +68,15 @@ public enum RunReport {
         var rows: [(String, String)] = []
         let start = run?.log.start
         if let model = checkpoints.state?.model {
-            rows.append(("model", "\(model.layers) layers, d_model \(model.modelDim), \(model.heads) heads, vocab \(model.vocabSize), context \(model.contextLength), \(model.activation.rawValue)"))
+            rows.append(("model", describe(model)))
         }
         if let parameters = start?["parameters"] ?? checkpoints.parameterCount.map(Double.init) {
             rows.append(("parameters", "\(grouped(Int(parameters))) (\(format(parameters * 4 / 1_048_576, 2)) MiB of fp32 weights)"))
         }
         if let start, let ranks = start["world_size"], let threads = start["threads"] {
             let kernel = start.strings["blas_kernel"] ?? "unknown"
-            rows.append(("hardware", "\(Int(ranks)) rank\(ranks == 1 ? "" : "s") x \(Int(threads)) BLAS thread\(threads == 1 ? "" : "s"), OpenBLAS kernel \(kernel)"))
+            let line = "\(Int(ranks)) rank\(ranks == 1 ? "" : "s") x \(Int(threads)) BLAS thread\(threads == 1 ? "" : "s")"
+            rows.append(("hardware", "\(line), OpenBLAS kernel \(kernel)"))
             let starts = run?.log.records("start").count ?? 0
             if starts > 1 { rows.append(("", "(the latest of \(starts) starts: the run was resumed)")) }
         } else {
@@ -84,7 +85,8 @@ public enum RunReport {
             notes.append("no start record in \(MetricsLog.fileName) (a run from before it was written): threads and BLAS kernel unknown")
         }
         if let state = checkpoints.state {
-            rows.append(("trained", "\(state.step) steps, \(grouped(state.tokensSeen)) tokens, \(format(state.elapsedSeconds, 1)) s (as of \(checkpoints.latest!.name))"))
+            let progress = "\(state.step) steps, \(grouped(state.tokensSeen)) tokens, \(format(state.elapsedSeconds, 1)) s"
+            rows.append(("trained", "\(progress) (as of \(checkpoints.latest!.name))"))
         } else if let last = run?.log.records("train").last {
             rows.append(("trained", "\(Int(last["step"] ?? 0)) steps, \(grouped(Int(last["tokens"] ?? 0))) tokens (no checkpoint yet)"))
         }

@@ -51,7 +51,8 @@ struct ExplainCommand: ParsableCommand {
             let explained = try ExplainedModel(reference: model)
             let (pieces, normalized, cut) = try explained.tokens(of: text)
             if cut > 0 { note("the post has \(pieces.count + cut) tokens; only the first \(pieces.count) (the model's context) are used") }
-            let source = "\(explained.checkpoint.directory.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent)/\(explained.checkpoint.name)"
+            let runName = explained.checkpoint.directory.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+            let source = "\(runName)/\(explained.checkpoint.name)"
             let attention = try AttentionOutput(maps: try explained.attention(of: pieces), source: source,
                                                 normalizedPost: normalized, layer: layer, head: head)
             if let output {
@@ -82,7 +83,8 @@ struct ExplainCommand: ParsableCommand {
             for head in attention.heads {
                 let row = maps.map(layer: layer, head: head)[last]
                 let top = row.indices.sorted { row[$0] > row[$1] }.prefix(3)
-                lines.append("  layer \(layer) head \(head): " + top.map { "[\(maps.tokens[$0].label)] \(String(format: "%.2f", row[$0]))" }.joined(separator: ", "))
+                let strongest = top.map { "[\(maps.tokens[$0].label)] \(String(format: "%.2f", row[$0]))" }
+                lines.append("  layer \(layer) head \(head): " + strongest.joined(separator: ", "))
             }
         }
         return lines.joined(separator: "\n")

@@ -39,9 +39,10 @@ public struct AttentionOutput {
         var s = svgHeader(width: width, height: height, title: "Attention maps: \(source)")
         for (row, layer) in layers.enumerated() {
             for (column, head) in heads.enumerated() {
-                let inner = heatMap(layer: layer, head: head).svg()
-                s += "<svg x=\"\(f(Double(column) * sample.width))\" y=\"\(f(40 + Double(row) * sample.height))\" class=\"attention\" data-layer=\"\(layer)\" data-head=\"\(head)\" "
-                    + inner.dropFirst("<svg ".count)
+                // Each map is a complete <svg>; nested, it only needs a position.
+                let x = f(Double(column) * sample.width), y = f(40 + Double(row) * sample.height)
+                s += "<svg x=\"\(x)\" y=\"\(y)\" class=\"attention\" data-layer=\"\(layer)\" data-head=\"\(head)\" "
+                    + heatMap(layer: layer, head: head).svg().dropFirst("<svg ".count)
             }
         }
         return s + "</svg>\n"

@@ -10,11 +10,13 @@ enum TokenHighlight {
         return pieces.indices.map { i in
             let piece = pieces[i], score = scores[i]
             let share = signed ? min(1, abs(score) / peak) : min(1, max(0, score)).squareRoot()
-            let colour = signed ? (score >= 0 ? mix((255, 255, 255), (26, 152, 80), share) : mix((255, 255, 255), (215, 48, 39), share))
-                : HeatMap.colour(share)
-            let ink = share > 0.55 ? "#fff" : "#222"
-            let hover = "\(Axis.trimmed(score, decimals: 4)) | id \(piece.id) | bytes \(piece.bytes.map { String(format: "%02x", $0) }.joined(separator: " "))"
-            return "<span class=\"token\(piece.partial ? " partial" : "")\" style=\"background:\(colour);color:\(ink)\" title=\"\(xmlEscape(hover))\">\(xmlEscape(piece.label))</span>"
+            let colour = !signed ? HeatMap.colour(share)
+                : mix((255, 255, 255), score >= 0 ? (26, 152, 80) : (215, 48, 39), share)
+            let bytes = piece.bytes.map { String(format: "%02x", $0) }.joined(separator: " ")
+            let hover = "\(Axis.trimmed(score, decimals: 4)) | id \(piece.id) | bytes \(bytes)"
+            return tag("span", ["class": piece.partial ? "token partial" : "token",
+                                "style": "background:\(colour);color:\(share > 0.55 ? "#fff" : "#222")",
+                                "title": xmlEscape(hover)], xmlEscape(piece.label))
         }.joined()
     }
 

@@ -256,7 +256,8 @@ public final class Trainer {
     }
 }
 
-func describe(_ model: GPTConfig) -> String {
+/// "2 layers, d_model 64, 2 heads, vocab 512, context 64, gelu": the training log and the run report.
+public func describe(_ model: GPTConfig) -> String {
     "\(model.layers) layers, d_model \(model.modelDim), \(model.heads) heads, vocab \(model.vocabSize), context \(model.contextLength), \(model.activation.rawValue)"
 }
 
