@@ -117,6 +117,15 @@ public enum RunPlots {
                        rowLabels: labels, columnLabels: labels, values: matrix, showValues: true)
     }
 
+    /// A run's own charts into RUN_DIR/plots; a run that has logged nothing yet is an error.
+    public static func plot(_ run: RunMetrics) throws -> [URL] {
+        let charts = charts(for: [run])
+        guard !charts.isEmpty else {
+            throw ReportError("\(run.log.url.path) holds no training or evaluation records yet; plot again once the run has logged a step")
+        }
+        return try write(charts, into: run.directory.appendingPathComponent("plots"))
+    }
+
     /// Writes the charts into `directory` (created if needed), each file atomically.
     public static func write(_ charts: [(name: String, svg: String)], into directory: URL) throws -> [URL] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -33,7 +33,7 @@ struct PlotCommand: ParsableCommand {
             let runs = try runDirs.map { try RunMetrics(directory: URL(fileURLWithPath: $0)) }
             for note in RunPlots.notes(for: runs) { print("note: \(note)") }
             for run in runs {
-                let files = try RunPlots.write(RunPlots.charts(for: [run]), into: run.directory.appendingPathComponent("plots"))
+                let files = try RunPlots.plot(run)
                 print("\(run.directory.path): \(files.count) charts in \(run.directory.appendingPathComponent("plots").path)")
             }
             if runs.count > 1 {

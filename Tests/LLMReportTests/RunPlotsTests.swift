@@ -139,6 +139,15 @@ final class RunPlotsTests: XCTestCase {
         }
     }
 
+    func testRunThatLoggedNothingYetIsAnError() throws {
+        let run = try ScratchRun()
+        try run.writeMetrics("{\"event\":\"start\",\"step\":0,\"world_size\":1}\n")
+        XCTAssertThrowsError(try RunPlots.plot(try RunMetrics(directory: run.url))) { error in
+            XCTAssertTrue("\(error)".contains("holds no training or evaluation records yet"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.url.appendingPathComponent("plots").path))
+    }
+
     func testRunDirectoryWithoutMetricsSaysWhatToGive() throws {
         let run = try ScratchRun()
         XCTAssertThrowsError(try MetricsLog.read(runDirectory: run.url)) { error in

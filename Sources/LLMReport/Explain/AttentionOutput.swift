@@ -55,7 +55,7 @@ public struct AttentionOutput {
         let lastRows = layers.map { layer -> String in
             let rows = heads.map { maps.map(layer: layer, head: $0)[last] }
             let mean = (0..<maps.count).map { k in rows.reduce(0) { $0 + $1[k] } / Double(rows.count) }
-            return "<p>Layer \(layer): \(TokenHighlight.html(maps.tokens, scores: mean, signed: false))</p>"
+            return "<p>Layer \(layer): \(TokenHighlight.html(maps.tokens, attention: mean))</p>"
         }.joined(separator: "\n")
         let figures = layers.flatMap { layer in heads.map { head in "<figure>\(heatMap(layer: layer, head: head).svg())</figure>" } }
         return """
