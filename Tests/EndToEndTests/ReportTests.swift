@@ -174,3 +174,29 @@ extension ReportTests {
         XCTAssertTrue(html.contains("2 ranks x 1 BLAS thread, OpenBLAS kernel"), html)
     }
 }
+
+extension ReportTests {
+    /// Checkpoints without metrics.jsonl still make a page, which says what is missing.
+    func testReportWithoutMetricsStillDescribesTheCheckpoints() throws {
+        let scratch = try TrainingRun(self, "report-nometrics")
+        try FileManager.default.copyItem(at: Self.run.appendingPathComponent("checkpoints"),
+                                         to: scratch.directory.appendingPathComponent("checkpoints"))
+        let result = try Launcher.run("swift-llm-train", ["report", scratch.path])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.stdout.contains("has no metrics.jsonl: no charts or metrics"), result.output)
+        let html = try String(contentsOf: scratch.directory.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("<td>step-000012</td>") && html.contains("From step-000012/config.yaml"))
+        XCTAssertFalse(html.contains("<svg"))
+    }
+
+    /// A post longer than the model's context is cut, and the cut is said.
+    func testExplainSaysWhenThePostIsCut() throws {
+        let long = String(repeating: "so good ", count: 60)
+        let result = try Launcher.run("swift-llm-train", ["explain", "--model", Self.run.path, "--text", long, "--json"])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertNotNil(result.stderr.range(of: #"the post has \d+ tokens; only the first 64"#, options: .regularExpression),
+                        result.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual((object["tokens"] as! [Any]).count, 64)
+    }
+}
