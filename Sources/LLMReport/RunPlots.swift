@@ -126,6 +126,18 @@ public enum RunPlots {
         return try write(charts, into: run.directory.appendingPathComponent("plots"))
     }
 
+    /// Training's last line: the run's charts are drawn, and where to look is said. Charts are a
+    /// convenience here, so a failure is reported, not thrown: the training itself succeeded.
+    public static func afterTraining(_ runDirectory: URL) -> String {
+        let path = runDirectory.path
+        do {
+            let files = try plot(try RunMetrics(directory: runDirectory))
+            return "see \(path)/plots (\(files.count) charts) or run `swift-llm-train report \(path)` for one page"
+        } catch {
+            return "no charts drawn (\(error)); run `swift-llm-train plot \(path)` later"
+        }
+    }
+
     /// Writes the charts into `directory` (created if needed), each file atomically.
     public static func write(_ charts: [(name: String, svg: String)], into directory: URL) throws -> [URL] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

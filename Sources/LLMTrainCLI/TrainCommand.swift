@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LLMComm
+import LLMReport
 import LLMTrain
 
 struct TrainCommand: ParsableCommand {
@@ -61,9 +62,7 @@ struct TrainCommand: ParsableCommand {
             options.untilStep = untilStep
             let trainer = try Trainer(options: options, comm: comm)
             try trainer.run()
-            if comm.isCoordinator {
-                print("charts: swift-llm-train plot \(runDir) (into \(runDir)/plots); a page: swift-llm-train report \(runDir)")
-            }
+            if comm.isCoordinator { print(RunPlots.afterTraining(URL(fileURLWithPath: runDir))) }
         } catch {
             // One rank's failure must end them all, with the rank and cause named.
             if comm.worldSize > 1 { comm.abort("\(error)") }

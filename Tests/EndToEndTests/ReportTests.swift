@@ -14,7 +14,9 @@ final class ReportTests: XCTestCase {
         let result = try? Launcher.run("swift-llm-train", ["train"] + quickRun + ["--run-dir", directory.path, "--steps", "12",
                                        "--set", "eval.every=6", "--set", "checkpoint.every=6"], directory: repositoryRoot)
         XCTAssertEqual(result?.status, 0, result?.output ?? "not run")
-        XCTAssertTrue(result?.stdout.contains("swift-llm-train report \(directory.path)") ?? false, "the final hint")
+        XCTAssertTrue(result?.stdout.contains("see \(directory.path)/plots (5 charts) or run `swift-llm-train report \(directory.path)`") ?? false,
+                      "the final hint: \(result?.stdout.suffix(300) ?? "")")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("plots/loss.svg").path))
         shared = directory
         return directory
     }
