@@ -8,6 +8,7 @@ import PackageDescription
 //   LLMModel         GPT model: one flat parameter buffer, hand-written forward/backward, AdamW
 //   LLMData          normaliser, byte-level BPE tokenizer, corpora, token files, data loader
 //   LLMTrain         configs, trainer loop, checkpoints (safetensors), metrics, benchmarks
+//   LLMReport        charts (SVG), the HTML run report, attention maps and attributions
 //   LLMTrainCLI      the `swift-llm-train` executable (one ParsableCommand per subcommand)
 //   LLMMPIChecks     `llm-mpi-checks`, the multi-rank test driver run under mpirun
 let package = Package(
@@ -30,8 +31,9 @@ let package = Package(
         .target(name: "LLMModel", dependencies: ["COpenBLAS", "LLMSupport"]),
         .target(name: "LLMData", dependencies: ["LLMSupport"], resources: [.copy("Corpora")]),
         .target(name: "LLMTrain", dependencies: ["LLMComm", "LLMModel", "LLMData", "LLMSupport", "Yams"]),
+        .target(name: "LLMReport", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
         .executableTarget(name: "LLMTrainCLI", dependencies: [
-            "LLMTrain", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LLMTrain", "LLMReport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LLMMPIChecks", dependencies: ["LLMComm"]),
         // Assertions shared by the test targets (large-array comparisons that report the first difference).
@@ -41,6 +43,7 @@ let package = Package(
         .testTarget(name: "LLMDataTests", dependencies: ["LLMData", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain", "LLMSupport", "LLMTestSupport", "Yams"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LLMTestSupport"]),
+        .testTarget(name: "LLMReportTests", dependencies: ["LLMReport", "LLMModel", "LLMData", "LLMSupport", "LLMTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

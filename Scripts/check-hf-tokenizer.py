@@ -57,7 +57,7 @@ def random_lines(n, seed=1234):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--binary", default=os.path.join(REPO, ".build-data/release/swift-llm-train"))
+    p.add_argument("--binary", default=os.path.join(os.environ.get("LLM_TRAIN_BIN_DIR", os.path.join(REPO, ".build/release")), "swift-llm-train"))
     p.add_argument("--tokenizer")
     a = p.parse_args()
     tmp = tempfile.mkdtemp()

@@ -8,7 +8,7 @@
    with what Python itself writes for the same input.
 
 Needs: pip install safetensors numpy. Run from the package root:
-    python3 Scripts/check-safetensors.py [--scratch-path .build-ckpt]
+    python3 Scripts/check-safetensors.py [--scratch-path DIR]   (default: the tests already built in .build)
 """
 import argparse
 import os
@@ -32,7 +32,7 @@ TENSORS = {
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scratch-path", default=".build-ckpt")
+    parser.add_argument("--scratch-path", help="build the tests in DIR (default: reuse the tests built in .build)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as directory:
@@ -40,8 +40,8 @@ def main():
 
         env = dict(os.environ, SAFETENSORS_INTEROP_DIR=directory)
         test = subprocess.run(
-            ["swift", "test", "--scratch-path", args.scratch_path,
-             "--filter", "LLMTrainTests.SafeTensorsTests/testPythonInterop"],
+            ["swift", "test", "--disable-swift-testing", "--filter", "LLMTrainTests.SafeTensorsTests/testPythonInterop"]
+            + (["--scratch-path", args.scratch_path] if args.scratch_path else ["--skip-build"]),
             env=env, capture_output=True, text=True)
         swift_file = os.path.join(directory, "swift-written.safetensors")
         if test.returncode != 0 or not os.path.exists(swift_file):

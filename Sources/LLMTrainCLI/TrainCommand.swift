@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LLMComm
+import LLMReport
 import LLMTrain
 
 struct TrainCommand: ParsableCommand {
@@ -28,6 +29,7 @@ struct TrainCommand: ParsableCommand {
         do {
             let trainer = try Trainer(options: try options.trainOptions(), comm: comm)
             try trainer.run()
+            if comm.isCoordinator { print(RunPlots.afterTraining(URL(fileURLWithPath: options.runDir))) }
         } catch {
             // One rank's failure must end them all, with the rank and cause named.
             if comm.worldSize > 1 { comm.abort("\(error)") }

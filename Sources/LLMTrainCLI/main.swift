@@ -13,7 +13,8 @@ struct SwiftLLMTrain: ParsableCommand {
         mpirun the same binary is the single-process debug mode (world size 1).
         """,
         version: swiftLLMTrainVersion,
-        subcommands: [TrainCommand.self, PrepareCommand.self, TokenizerCommand.self, BenchCommand.self],
+        subcommands: [TrainCommand.self, PrepareCommand.self, TokenizerCommand.self, BenchCommand.self,
+                      PlotCommand.self, ReportCommand.self, ExplainCommand.self],
         defaultSubcommand: TrainCommand.self
     )
 }

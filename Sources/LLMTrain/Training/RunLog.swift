@@ -17,16 +17,22 @@ public final class RunLog {
         if !FileManager.default.fileExists(atPath: url.path) {
             _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
-        guard let handle = FileHandle(forWritingAtPath: url.path) else {
+        guard let handle = FileHandle(forUpdatingAtPath: url.path) else {
             throw TrainingError("\(url.path): cannot open the metrics file for writing; check the run directory's permissions")
         }
-        handle.seekToEndOfFile()
+        // A run killed mid-line leaves no newline: end that line so a resumed run's first record
+        // is not glued to it (readers drop the broken line, and only that one).
+        if handle.seekToEndOfFile() > 0 {
+            handle.seek(toFileOffset: handle.offsetInFile - 1)
+            if handle.readData(ofLength: 1) != Data("\n".utf8) { handle.write(Data("\n".utf8)) }
+        }
         self.handle = handle
     }
 
     /// Appends one metrics record; keys are sorted so lines diff and grep well.
-    public func record(_ fields: [String: Double], event: String) {
+    public func record(_ fields: [String: Double], strings: [String: String] = [:], event: String) {
         var object: [String: Any] = fields.mapValues { $0.isFinite ? $0 as Any : String(describing: $0) as Any }
+        object.merge(strings) { number, _ in number }
         object["event"] = event
         object["time"] = Date().timeIntervalSince1970
         write(object)

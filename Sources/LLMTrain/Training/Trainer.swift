@@ -115,6 +115,9 @@ public final class Trainer {
         let T = config.train.sequenceLength
         let tokensPerStep = Double(config.train.globalBatch * T)
         log.note(describeStart())
+        // The hardware line and model size, for `swift-llm-train report`.
+        log.record(["step": Double(state.step), "world_size": Double(comm.worldSize), "threads": Double(BLASThreads.current),
+                    "parameters": Double(model.parameterCount)], strings: ["blas_kernel": BLASThreads.coreName], event: "start")
         if state.step >= config.train.steps {
             log.note("nothing to do: the run is at step \(state.step) of train.steps=\(config.train.steps); raise --steps to train further")
         }
@@ -256,7 +259,8 @@ public final class Trainer {
     }
 }
 
-func describe(_ model: GPTConfig) -> String {
+/// "2 layers, d_model 64, 2 heads, vocab 512, context 64, gelu": the training log and the run report.
+public func describe(_ model: GPTConfig) -> String {
     "\(model.layers) layers, d_model \(model.modelDim), \(model.heads) heads, vocab \(model.vocabSize), context \(model.contextLength), \(model.activation.rawValue)"
 }
 
