@@ -26,16 +26,30 @@ enum ModelCheckpoint {
     static func read(into model: GPT, optimizer: AdamW, from directory: URL) throws {
         let weights = try SafeTensorsFile(contentsOf: directory.appendingPathComponent(modelFile))
         let moments = try SafeTensorsFile(contentsOf: directory.appendingPathComponent(optimizerFile))
-        for tensor in model.tensors {
-            for (file, prefix, buffer) in [(weights, "", model.parameters), (moments, "exp_avg.", optimizer.m),
-                                           (moments, "exp_avg_sq.", optimizer.v)] {
-                let info = try file.info(prefix + tensor.name)
-                guard info.shape == tensor.shape else {
-                    throw TrainingError("\(file.url.path): tensor '\(prefix + tensor.name)' has shape \(info.shape) but the model needs \(tensor.shape); the checkpoint was saved from a different model shape")
-                }
-                try file.copy(prefix + tensor.name,
-                              into: UnsafeMutableBufferPointer(rebasing: buffer[tensor.offset..<tensor.offset + tensor.count]))
+        for (file, prefix, buffer) in [(weights, "", model.parameters), (moments, "exp_avg.", optimizer.m),
+                                       (moments, "exp_avg_sq.", optimizer.v)] {
+            try copyTensors(model.tensors, prefix: prefix, from: file, into: buffer)
+        }
+    }
+
+    /// Checkpoints written before the embeddings took their Hugging Face names (`wte.weight`,
+    /// `wpe.weight`) call them `wte` and `wpe`; both spellings load.
+    static let legacyNames = ["wte.weight": "wte", "wpe.weight": "wpe"]
+
+    /// Copies every tensor of `tensors` (under `prefix`) from `file` into its view of `buffer`.
+    static func copyTensors(_ tensors: [ParameterTensor], prefix: String, from file: SafeTensorsFile,
+                            into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        let present = Set(file.tensors.map(\.name))
+        for tensor in tensors {
+            var name = prefix + tensor.name
+            if !present.contains(name), let legacy = legacyNames[tensor.name], present.contains(prefix + legacy) {
+                name = prefix + legacy
             }
+            let info = try file.info(name)
+            guard info.shape == tensor.shape else {
+                throw TrainingError("\(file.url.path): tensor '\(name)' has shape \(info.shape) but the model needs \(tensor.shape); the checkpoint was saved from a different model shape")
+            }
+            try file.copy(name, into: UnsafeMutableBufferPointer(rebasing: buffer[tensor.offset..<tensor.offset + tensor.count]))
         }
     }
 }
