@@ -8,6 +8,7 @@ import PackageDescription
 //   LLMData          normaliser, byte-level BPE tokenizer, corpora, token files, data loader
 //   LLMTrain         configs, trainer loop, checkpoints (safetensors), metrics, benchmarks
 //   LLMGenerate      sampling and batched generation with the KV cache (`generate`)
+//   LLMExchange      Hugging Face export/import (config.json, model.safetensors, tokenizer.json)
 //   LLMTrainCLI      the `swift-llm-train` executable (one ParsableCommand per subcommand)
 //   LLMMPIChecks     `llm-mpi-checks`, the multi-rank test driver run under mpirun
 let package = Package(
@@ -30,8 +31,9 @@ let package = Package(
         .target(name: "LLMData", resources: [.copy("Corpora")]),
         .target(name: "LLMTrain", dependencies: ["LLMComm", "LLMModel", "LLMData", "Yams"]),
         .target(name: "LLMGenerate", dependencies: ["LLMTrain", "LLMModel", "LLMData"]),
+        .target(name: "LLMExchange", dependencies: ["LLMTrain", "LLMModel", "LLMData"]),
         .executableTarget(name: "LLMTrainCLI", dependencies: [
-            "LLMTrain", "LLMGenerate", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LLMTrain", "LLMGenerate", "LLMExchange", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LLMMPIChecks", dependencies: ["LLMComm"]),
         .testTarget(name: "LLMCommTests", dependencies: ["LLMComm"]),
@@ -39,6 +41,7 @@ let package = Package(
         .testTarget(name: "LLMDataTests", dependencies: ["LLMData"]),
         .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain"]),
         .testTarget(name: "LLMGenerateTests", dependencies: ["LLMGenerate"]),
+        .testTarget(name: "LLMExchangeTests", dependencies: ["LLMExchange"]),
         .testTarget(name: "EndToEndTests"),
     ],
     swiftLanguageModes: [.v5]

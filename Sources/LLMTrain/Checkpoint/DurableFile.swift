@@ -7,7 +7,7 @@ import Foundation
 
 /// Thin POSIX file helpers. Checkpoint durability needs fsync on files *and* directories and
 /// positioned reads into caller memory, which FileHandle does not expose portably.
-enum DurableFile {
+public enum DurableFile {
     /// Opens `path` and returns the descriptor; throws `CheckpointError.io` on failure.
     static func openFile(_ path: String, flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
         let fd = open(path, flags | O_CLOEXEC, mode)
@@ -59,7 +59,7 @@ enum DurableFile {
 
     /// fsyncs a file or directory by path. Directories must be synced for a rename or a newly
     /// created entry to survive a power loss.
-    static func sync(path: String) throws {
+    public static func sync(path: String) throws {
         let fd = try openFile(path, flags: O_RDONLY)
         defer { close(fd) }
         try sync(fd, path: path)
@@ -73,7 +73,7 @@ enum DurableFile {
         return try size(fd, path: path)
     }
 
-    static func makeDirectory(_ path: String) throws {
+    public static func makeDirectory(_ path: String) throws {
         guard mkdir(path, 0o755) == 0 else { throw CheckpointError.posix(path: path, operation: "mkdir") }
     }
 
@@ -86,7 +86,7 @@ enum DurableFile {
         }
     }
 
-    static func move(_ from: String, to: String) throws {
+    public static func move(_ from: String, to: String) throws {
         guard rename(from, to) == 0 else {
             throw CheckpointError.posix(path: "\(from) -> \(to)", operation: "rename")
         }
@@ -94,7 +94,7 @@ enum DurableFile {
 
     /// Replaces `path` with `contents` so that readers see either the old or the new file, never
     /// a partial one: write a sibling temp file, fsync it, rename over, fsync the directory.
-    static func writeAtomically(_ contents: Data, to path: String) throws {
+    public static func writeAtomically(_ contents: Data, to path: String) throws {
         let temp = path + ".tmp-\(getpid())"
         let fd = try openFile(temp, flags: O_WRONLY | O_CREAT | O_TRUNC)
         do {

@@ -109,3 +109,43 @@ public final class SavedModel {
         return (found, normalizer ?? NormalizerConfig())
     }
 }
+
+extension SavedModel {
+    /// Writes `parameters` (layout order) into `runDirectory` as its step-0 checkpoint, as a
+    /// training run would have saved it before its first step: zero AdamW moments, a default
+    /// config with this model shape, and the tokenizer (and normaliser) inside the checkpoint.
+    /// `train --resume`, `generate` and `export` accept it.
+    public static func writeFreshCheckpoint(config: GPTConfig, parameters: UnsafeBufferPointer<Float>,
+                                            tokenizerJSON: Data?, normalizer: NormalizerConfig?,
+                                            runDirectory: URL, metadata: [String: String]) throws -> Checkpoint {
+        let tensors = ParameterTensor.layout(for: config)
+        precondition(parameters.count == ParameterTensor.parameterCount(for: config))
+        let zeros = UnsafeMutableBufferPointer<Float>.allocate(capacity: parameters.count)
+        zeros.initialize(repeating: 0)
+        defer { zeros.deallocate() }
+        func views(_ buffer: UnsafeBufferPointer<Float>, prefix: String) -> [SafeTensorsWriter.Tensor] {
+            tensors.map { (name: prefix + $0.name, shape: $0.shape,
+                           data: UnsafeBufferPointer(rebasing: buffer[$0.offset..<$0.offset + $0.count])) }
+        }
+        var trainConfig = TrainConfig()
+        trainConfig.model = config
+        let yaml = try trainConfig.yaml()
+        let state = TrainingState(model: config, tokenizerSHA256: tokenizerJSON.map(SHA256.hash) ?? "",
+                                  configYAML: yaml, worldSize: 1, dataSeed: UInt64(trainConfig.train.seed))
+        let store = try CheckpointStore(runDirectory: runDirectory, keepLast: 1)
+        return try store.save(step: 0, state: state) { dir in
+            try SafeTensorsWriter.write(views(parameters, prefix: ""), metadata: metadata,
+                                        to: dir.appendingPathComponent(ModelCheckpoint.modelFile))
+            let moments = UnsafeBufferPointer(zeros)
+            try SafeTensorsWriter.write(views(moments, prefix: "exp_avg.") + views(moments, prefix: "exp_avg_sq."),
+                                        metadata: ["step": "0"], to: dir.appendingPathComponent(ModelCheckpoint.optimizerFile))
+            try Data(yaml.utf8).write(to: dir.appendingPathComponent("config.yaml"))
+            if let tokenizerJSON { try tokenizerJSON.write(to: dir.appendingPathComponent(tokenizerFile)) }
+            if let normalizer {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(normalizer).write(to: dir.appendingPathComponent(normalizerFile))
+            }
+        }
+    }
+}
