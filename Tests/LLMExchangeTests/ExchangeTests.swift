@@ -148,18 +148,9 @@ final class ExchangeTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("o").path), "nothing half-written")
     }
 
-    /// Checkpoints from before the rename name the embeddings `wte` and `wpe`.
-    func testCheckpointWithTheOldEmbeddingNamesStillLoads() throws {
-        let (run, weights) = try makeCheckpoint()
-        let checkpoint = run.appendingPathComponent("checkpoints/step-000000")
-        let tensors = ParameterTensor.layout(for: config)
-        try weights.withUnsafeBufferPointer { w in
-            let views = tensors.map { t in (name: t.name.replacingOccurrences(of: "wte.weight", with: "wte")
-                                                .replacingOccurrences(of: "wpe.weight", with: "wpe"), shape: t.shape,
-                                             data: UnsafeBufferPointer(rebasing: w[t.offset..<t.offset + t.count])) }
-            try SafeTensorsWriter.write(views, metadata: [:], to: checkpoint.appendingPathComponent("model.safetensors"))
-        }
-        // Re-seal the manifest's checksum for the rewritten file, as an old checkpoint would have it.
+    /// Rewrites a checkpoint's model.safetensors and updates its manifest to match, as if saved so.
+    func rewriteWeights(_ checkpoint: URL, _ views: [SafeTensorsWriter.Tensor]) throws {
+        try SafeTensorsWriter.write(views, metadata: [:], to: checkpoint.appendingPathComponent("model.safetensors"))
         let manifestURL = checkpoint.appendingPathComponent("manifest.json")
         var manifest = try json(manifestURL)
         var files = manifest["files"] as! [[String: Any]]
@@ -170,9 +161,42 @@ final class ExchangeTests: XCTestCase {
         }
         manifest["files"] = files
         try JSONSerialization.data(withJSONObject: manifest).write(to: manifestURL)
+    }
+
+    /// Checkpoints from before the rename name the embeddings `wte` and `wpe`.
+    func testCheckpointWithTheOldEmbeddingNamesStillLoads() throws {
+        let (run, weights) = try makeCheckpoint()
+        let checkpoint = run.appendingPathComponent("checkpoints/step-000000")
+        let tensors = ParameterTensor.layout(for: config)
+        try weights.withUnsafeBufferPointer { w in
+            try rewriteWeights(checkpoint, tensors.map { t in
+                (name: t.name.replacingOccurrences(of: "wte.weight", with: "wte").replacingOccurrences(of: "wpe.weight", with: "wpe"),
+                 shape: t.shape, data: UnsafeBufferPointer(rebasing: w[t.offset..<t.offset + t.count]))
+            })
+        }
         let names = try SafeTensorsFile(contentsOf: checkpoint.appendingPathComponent("model.safetensors")).tensors.map(\.name)
         XCTAssertTrue(names.contains("wte") && !names.contains("wte.weight"))
         let loaded = try SavedModel(path: checkpoint.path)
         XCTAssertTrue(zip(weights, loaded.parameters).allSatisfy { $0.bitPattern == $1.bitPattern })
+    }
+
+    /// A fine-tuned classifier (a score.weight head) is not a language model: generate and export
+    /// refuse it, saying so. (Its GPT2ForSequenceClassification export waits for fine-tuning.)
+    func testClassifierCheckpointIsRefused() throws {
+        let (run, weights) = try makeCheckpoint()
+        let checkpoint = run.appendingPathComponent("checkpoints/step-000000")
+        let tensors = ParameterTensor.layout(for: config)
+        let score = [Float](repeating: 0.5, count: 2 * 8)
+        try weights.withUnsafeBufferPointer { w in
+            try score.withUnsafeBufferPointer { s in
+                try rewriteWeights(checkpoint, tensors.map { t in
+                    (name: t.name, shape: t.shape, data: UnsafeBufferPointer(rebasing: w[t.offset..<t.offset + t.count]))
+                } + [(name: "score.weight", shape: [2, 8], data: s)])
+            }
+        }
+        XCTAssertThrowsError(try SavedModel(path: run.path)) { XCTAssertTrue("\($0)".contains("is a classifier"), "\($0)") }
+        XCTAssertThrowsError(try HuggingFaceExport.export(checkpoint: run.path, to: root.appendingPathComponent("hf"), force: false)) {
+            XCTAssertTrue("\($0)".contains("is a classifier"), "\($0)")
+        }
     }
 }

@@ -33,7 +33,7 @@ public final class SavedModel {
         state = try checkpoint.loadState(TrainingState.self)
         let weights = try SafeTensorsFile(contentsOf: checkpoint.file(ModelCheckpoint.modelFile))
         if weights.tensors.contains(where: { $0.name == "score.weight" }) {
-            throw TrainingError("\(checkpoint.directory.path) is a classifier (it has a score.weight head); generation needs a language-model checkpoint, e.g. the one it was fine-tuned from")
+            throw TrainingError("\(checkpoint.directory.path) is a classifier (it has a score.weight head); generate and export take language models only (a GPT2ForSequenceClassification export is not implemented yet): use the checkpoint it was fine-tuned from")
         }
         tensors = ParameterTensor.layout(for: state.model)
         parameters = .allocate(capacity: ParameterTensor.parameterCount(for: state.model))
