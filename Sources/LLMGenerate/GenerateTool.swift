@@ -61,10 +61,11 @@ public enum GenerateTool {
             })
         if options.json { completions.forEach { output(jsonLine($0) + "\n") } }
         if let path = options.dumpLogits { try writeLogits(dumped, to: path) }
-        let rate = stats.decodeSeconds > 0 ? Double(stats.decodeTokens) / stats.decodeSeconds : 0
-        notes(String(format: "generated %d tokens for %d prompt%@ (%d prompt tokens) in %.2f s: %.1f tokens/s decoding, time to first token %.1f ms",
+        let decodeRate = stats.decodeSeconds > 0 ? Double(stats.decodeTokens) / stats.decodeSeconds : 0
+        notes(String(format: "generated %d tokens for %d prompt%@ (%d prompt tokens) in %.4f s: %.1f tokens/s overall, %.1f tokens/s decoding, time to first token %.2f ms",
                      stats.generatedTokens, completions.count, completions.count == 1 ? "" : "s", stats.promptTokens,
-                     stats.totalSeconds, rate, stats.timeToFirstToken * 1000))
+                     stats.totalSeconds, Double(stats.generatedTokens) / max(stats.totalSeconds, 1e-9), decodeRate,
+                     stats.timeToFirstToken * 1000))
     }
 
     static func jsonLine(_ c: Completion) -> String {
