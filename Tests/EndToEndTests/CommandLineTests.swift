@@ -6,7 +6,7 @@ final class CommandLineTests: XCTestCase {
     func testHelpListsEveryCommandAndOption() throws {
         let top = try Launcher.run("swift-llm-train", ["--help"])
         XCTAssertEqual(top.status, 0, top.output)
-        for command in ["train", "bench", "tokenizer", "prepare"] {
+        for command in ["train", "bench", "tokenizer", "prepare", "generate", "export", "import"] {
             XCTAssertTrue(top.stdout.contains(command), "--help lacks \(command): \(top.stdout)")
         }
         let train = try Launcher.run("swift-llm-train", ["train", "--help"])
