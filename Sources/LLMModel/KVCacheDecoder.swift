@@ -111,8 +111,7 @@ public final class KVCacheDecoder {
             let w = layout.blocks[l]
             LayerNorm.forward(out: normed, mean: mean, rstd: rstd, inp: residual, weight: p + w.ln1w, bias: p + w.ln1b,
                               rows: N, channels: C)
-            Matmul.forward(out: qkv, inp: normed, weight: p + w.qkvw, bias: p + w.qkvb, rows: N, inChannels: C,
-                           outChannels: 3 * C)
+            linear(out: qkv, inp: normed, weight: p + w.qkvw, bias: p + w.qkvb, rows: N, inChannels: C, outChannels: 3 * C)
             let layerKeys = keys + l * slotCount * T * C, layerValues = values + l * slotCount * T * C
             for r in 0..<N {
                 let at = (rowSlots[r] * T + positions[r]) * C
@@ -121,23 +120,50 @@ public final class KVCacheDecoder {
             }
             attend(layerKeys: layerKeys, layerValues: layerValues, slots: rowSlots, positions: positions)
             // Residual adds fused into the projections, in place: each element is read, then written.
-            Matmul.forward(out: residual, inp: attended, weight: p + w.projw, bias: p + w.projb, residual: residual,
-                           rows: N, inChannels: C, outChannels: C)
+            linear(out: residual, inp: attended, weight: p + w.projw, bias: p + w.projb, residual: true,
+                   rows: N, inChannels: C, outChannels: C)
             LayerNorm.forward(out: normed, mean: mean, rstd: rstd, inp: residual, weight: p + w.ln2w, bias: p + w.ln2b,
                               rows: N, channels: C)
-            Matmul.forward(out: hidden, inp: normed, weight: p + w.fcw, bias: p + w.fcb, rows: N, inChannels: C,
-                           outChannels: 4 * C)
+            linear(out: hidden, inp: normed, weight: p + w.fcw, bias: p + w.fcb, rows: N, inChannels: C, outChannels: 4 * C)
             switch config.activation {
             case .gelu: GELU.forward(out: activated, derivative: derivative, inp: hidden, count: N * 4 * C)
             case .relu: ReLU.forward(out: activated, inp: hidden, count: N * 4 * C)
             }
-            Matmul.forward(out: residual, inp: activated, weight: p + w.fcprojw, bias: p + w.fcprojb, residual: residual,
-                           rows: N, inChannels: 4 * C, outChannels: C)
+            linear(out: residual, inp: activated, weight: p + w.fcprojw, bias: p + w.fcprojb, residual: true,
+                   rows: N, inChannels: 4 * C, outChannels: C)
         }
         LayerNorm.forward(out: normed, mean: mean, rstd: rstd, inp: residual, weight: p + layout.lnfw,
                           bias: p + layout.lnfb, rows: N, channels: C)
-        sgemm(transB: true, m: N, n: V, k: C, a: normed, lda: C, b: p + layout.wte, ldb: C, beta: 0, c: logits, ldc: V)
+        if N == 1 {
+            // logits = wte (V, C) @ x, split by vocabulary rows over the workers.
+            let wte = p + layout.wte
+            Parallel.chunks(V, minChunk: 1024) { range in
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(range.count), Int32(C), 1, wte + range.lowerBound * C, Int32(C),
+                            normed, 1, 0, logits + range.lowerBound, 1)
+            }
+        } else {
+            sgemm(transB: true, m: N, n: V, k: C, a: normed, lda: C, b: p + layout.wte, ldb: C, beta: 0, c: logits, ldc: V)
+        }
         return UnsafeBufferPointer(start: logits, count: N * V)
+    }
+
+    /// `Matmul.forward`, in place on the residual stream when `residual` (out += inp @ W + b). One
+    /// row (a decode step of one sequence) goes through GEMV: OpenBLAS's GEMM packs the whole
+    /// weight matrix even for one row, which doubles the memory traffic that bounds a decode step.
+    private func linear(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>, residual: Bool = false, rows: Int, inChannels: Int, outChannels: Int) {
+        guard rows == 1 else {
+            Matmul.forward(out: out, inp: inp, weight: weight, bias: bias, residual: residual ? UnsafePointer(out) : nil,
+                           rows: rows, inChannels: inChannels, outChannels: outChannels)
+            return
+        }
+        // out (OC) = W^T (OC, C) @ x + bias (+ out), split by output columns over the workers.
+        Parallel.chunks(outChannels, minChunk: 256) { range in
+            let o = out + range.lowerBound
+            for j in 0..<range.count { o[j] = (residual ? o[j] : 0) + bias[range.lowerBound + j] }
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(inChannels), Int32(range.count), 1, weight + range.lowerBound,
+                        Int32(outChannels), inp, 1, 1, o, 1)
+        }
     }
 
     /// attended[r, head] = softmax(q k^T / sqrt(hs)) v over the cached positions 0...positions[r]

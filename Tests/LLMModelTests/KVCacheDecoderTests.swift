@@ -62,6 +62,19 @@ final class KVCacheDecoderTests: XCTestCase {
         }
     }
 
+    /// One row per call (the GEMV path of a single-sequence decode step), every position.
+    func testSingleRowStepsMatchTheFullForward() {
+        for activation in GPTConfig.Activation.allCases {
+            let (model, tokens) = makeModel(activation, batch: 1)
+            let V = model.config.vocabSize
+            let full = fullLogits(model, tokens)
+            let decoder = KVCacheDecoder(model: model, slots: 1, maxRows: 1)
+            for t in 0..<model.config.contextLength {
+                assertClose(decoder.forward(slots: [0], tokens: [tokens[t]]), row: 0, full, at: t * V, "\(activation) position \(t)")
+            }
+        }
+    }
+
     /// A reset slot starts again at position 0 and ignores what its cache held before.
     func testResetSlotStartsOver() {
         let (model, tokens) = makeModel(.gelu, batch: 1)
