@@ -193,13 +193,16 @@ def figures(binary, checkpoint, model, prompts, pad, new_tokens):
             start = time.perf_counter()
             generated = sum(generate(p, new_tokens).shape[1] - len(p) for p in ids)
             theirs_rate = generated / (time.perf_counter() - start)
-        rows.append((threads, ours_rate, theirs_rate, ours_ttft, ttft))
+        _, err = ours_generate(binary, checkpoint, prompts, ["--greedy", "--max-tokens", str(new_tokens),
+                                                            "--threads", str(threads), "--batch-size", str(len(prompts))])
+        batched = float(err.strip().splitlines()[-1].split(" tokens/s overall")[0].split(":")[-1])
+        rows.append((threads, ours_rate, theirs_rate, ours_ttft, ttft, batched))
     c = model.config
     print(f"\ngeneration speed: {c.n_layer} layers, d_model {c.n_embd}, vocab {c.vocab_size}; {len(prompts)} prompts "
           f"one at a time, {new_tokens} new tokens each (greedy)")
-    print("threads | ours tokens/s | transformers tokens/s | ratio | ours TTFT ms | transformers TTFT ms")
-    for t, o, h, ot, ht in rows:
-        print(f"{t:7d} | {o:13.1f} | {h:21.1f} | {o / h:5.1f} | {ot:12.2f} | {ht:20.2f}")
+    print(f"threads | ours tokens/s | transformers tokens/s | ratio | ours TTFT ms | transformers TTFT ms | ours, {len(prompts)} prompts batched")
+    for t, o, h, ot, ht, b in rows:
+        print(f"{t:7d} | {o:13.1f} | {h:21.1f} | {o / h:5.1f} | {ot:12.2f} | {ht:20.2f} | {b:.1f} tokens/s")
 
 
 def main():
