@@ -168,38 +168,45 @@ def check_import(binary, checkpoint, model, hf_dir, prompts, tmp):
     return same_bytes and same_text
 
 
-def figures(binary, checkpoint, model, prompts, pad, new_tokens):
+def figures(binary, checkpoint, model, prompts, pad, new_tokens, repeats):
     """Greedy generation, one prompt at a time (batch 1), ours and transformers' in turn, at 1 and
     2 threads: tokens/s = generated tokens / wall time of generation (prefill included, model
     loading not), and time to first token (prefill + first sample) of the first prompt. Greedy
-    continuations are identical (checked above), so both sides generate the same tokens."""
+    continuations are identical (checked above), so both sides generate the same tokens. Each cell
+    is the median of `repeats` rounds, the two sides alternating, as the machines are shared."""
+    def ours(threads, batch):
+        _, err = ours_generate(binary, checkpoint, prompts, ["--greedy", "--max-tokens", str(new_tokens),
+                                                            "--threads", str(threads), "--batch-size", str(batch)])
+        stats = err.strip().splitlines()[-1]
+        return (float(stats.split(" tokens/s overall")[0].split(":")[-1]),
+                float(stats.split("time to first token")[1].split("ms")[0]))
+
+    ids = [r["prompt_ids"] for r in ours_generate(binary, checkpoint, prompts, ["--max-tokens", "0"])[0]]
+
+    def generate(p, n):
+        return model.generate(torch.tensor([p]), attention_mask=torch.ones(1, len(p), dtype=torch.long),
+                              max_new_tokens=n, do_sample=False, pad_token_id=pad)
+
     rows = []
     for threads in (1, 2):
         torch.set_num_threads(threads)
-        results, err = ours_generate(binary, checkpoint, prompts, ["--greedy", "--max-tokens", str(new_tokens),
-                                                                   "--threads", str(threads), "--batch-size", "1"])
-        stats = err.strip().splitlines()[-1]
-        ours_rate = float(stats.split(" tokens/s overall")[0].split(":")[-1])
-        ours_ttft = float(stats.split("time to first token")[1].split("ms")[0])
-        ids = [r["prompt_ids"] for r in results]
+        cells = []
         with torch.no_grad():
-            def generate(p, n):
-                return model.generate(torch.tensor([p]), attention_mask=torch.ones(1, len(p), dtype=torch.long),
-                                      max_new_tokens=n, do_sample=False, pad_token_id=pad)
             generate(ids[0], 2)  # warm-up, as ours has none to do
-            first = time.perf_counter()
-            generate(ids[0], 1)
-            ttft = (time.perf_counter() - first) * 1000
-            start = time.perf_counter()
-            generated = sum(generate(p, new_tokens).shape[1] - len(p) for p in ids)
-            theirs_rate = generated / (time.perf_counter() - start)
-        _, err = ours_generate(binary, checkpoint, prompts, ["--greedy", "--max-tokens", str(new_tokens),
-                                                            "--threads", str(threads), "--batch-size", str(len(prompts))])
-        batched = float(err.strip().splitlines()[-1].split(" tokens/s overall")[0].split(":")[-1])
-        rows.append((threads, ours_rate, theirs_rate, ours_ttft, ttft, batched))
+            for _ in range(repeats):
+                rate, ttft = ours(threads, 1)
+                first = time.perf_counter()
+                generate(ids[0], 1)
+                their_ttft = (time.perf_counter() - first) * 1000
+                start = time.perf_counter()
+                generated = sum(generate(p, new_tokens).shape[1] - len(p) for p in ids)
+                their_rate = generated / (time.perf_counter() - start)
+                batched, _ = ours(threads, len(prompts))
+                cells.append((rate, their_rate, ttft, their_ttft, batched))
+        rows.append((threads,) + tuple(float(np.median([c[i] for c in cells])) for i in range(5)))
     c = model.config
     print(f"\ngeneration speed: {c.n_layer} layers, d_model {c.n_embd}, vocab {c.vocab_size}; {len(prompts)} prompts "
-          f"one at a time, {new_tokens} new tokens each (greedy)")
+          f"one at a time, {new_tokens} new tokens each (greedy), median of {repeats}")
     print(f"threads | ours tokens/s | transformers tokens/s | ratio | ours TTFT ms | transformers TTFT ms | ours, {len(prompts)} prompts batched")
     for t, o, h, ot, ht, b in rows:
         print(f"{t:7d} | {o:13.1f} | {h:21.1f} | {o / h:5.1f} | {ot:12.2f} | {ht:20.2f} | {b:.1f} tokens/s")
@@ -211,6 +218,7 @@ def main():
     p.add_argument("--checkpoint", required=True, help="checkpoint or run directory made by swift-llm-train")
     p.add_argument("--figures", action="store_true", help="also measure generation speed, ours vs transformers")
     p.add_argument("--figure-tokens", type=int, default=32)
+    p.add_argument("--repeats", type=int, default=3, help="rounds per speed figure (median)")
     a = p.parse_args()
     tmp = tempfile.mkdtemp()
     hf_dir = os.path.join(tmp, "hf")
@@ -233,7 +241,7 @@ def main():
     ok = check_import(a.binary, a.checkpoint, model, hf_dir, greedy_prompts, tmp) and ok
     print(f"parity checks took {time.time() - start:.1f} s")
     if a.figures:
-        figures(a.binary, a.checkpoint, model, greedy_prompts[:8], pad, a.figure_tokens)
+        figures(a.binary, a.checkpoint, model, greedy_prompts[:8], pad, a.figure_tokens, a.repeats)
     print("PASS" if ok else "FAIL")
     sys.exit(0 if ok else 1)
 

@@ -73,7 +73,9 @@ public enum HuggingFaceExport {
         var map: [String: Any] = ["bos_token": SpecialTokens.endOfText, "eos_token": SpecialTokens.endOfText,
                                   "unk_token": SpecialTokens.endOfText]
         if tokenizer.specialTokens[SpecialTokens.pad] != nil { map["pad_token"] = SpecialTokens.pad }
-        let others = SpecialTokens.all.filter { ![SpecialTokens.endOfText, SpecialTokens.pad].contains($0) && tokenizer.specialTokens[$0] != nil }
+        let others = SpecialTokens.all.filter {
+            $0 != SpecialTokens.endOfText && $0 != SpecialTokens.pad && tokenizer.specialTokens[$0] != nil
+        }
         map["additional_special_tokens"] = others
         return map
     }

@@ -110,7 +110,11 @@ public final class Generator {
             stats.generatedTokens += 1
             let piece = streams[slot].append(tokenizer.decodeBytes([id]))
             if !piece.isEmpty { onText(batch[slot], piece) }
-            if generated[slot].count >= maxTokens { finish[slot] = .maxTokens } else if decoder.lengths[slot] >= T { finish[slot] = .context }
+            if generated[slot].count >= maxTokens {
+                finish[slot] = .maxTokens
+            } else if decoder.lengths[slot] >= T {
+                finish[slot] = .context  // no position left to feed this token back
+            }
             next[slot] = id
         }
 

@@ -29,7 +29,8 @@ public final class KVCacheDecoder {
     let parameters: UnsafePointer<Float>
     let keys, values: UnsafeMutablePointer<Float>
     let arena: UnsafeMutableBufferPointer<Float>
-    let residual, normed, mean, rstd, qkv, attended, hidden, activated, derivative, logits, scores: UnsafeMutablePointer<Float>
+    let residual, normed, mean, rstd, qkv, attended: UnsafeMutablePointer<Float>
+    let hidden, activated, derivative, logits, scores: UnsafeMutablePointer<Float>
     /// Width of one worker's score row: the context rounded up to whole 16-lane groups.
     let scoreWidth: Int
 
