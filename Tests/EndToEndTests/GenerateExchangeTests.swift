@@ -85,6 +85,15 @@ final class GenerateExchangeTests: XCTestCase {
         XCTAssertTrue(over.stderr.contains("already exists") && over.stderr.contains("--force"), over.output)
         XCTAssertEqual(try Launcher.run("swift-llm-train", ["export", run, "--output", hf, "--force"]).status, 0)
 
+        let prompts = work.path + "/prompts.txt"
+        try Data("what a day\n\n   \n酒店\n".utf8).write(to: URL(fileURLWithPath: prompts))
+        let fromFile = try generate(["--model", run, "--input", prompts, "--json", "--max-tokens", "2"])
+        XCTAssertEqual(fromFile.status, 0, fromFile.output)
+        XCTAssertEqual(fromFile.stdout.split(separator: "\n").count, 2, "blank lines are not prompts: \(fromFile.stdout)")
+        let noFile = try generate(["--model", run, "--input", work.path + "/none.txt"])
+        XCTAssertNotEqual(noFile.status, 0)
+        XCTAssertTrue(noFile.stderr.contains("none.txt: cannot read the prompt file"), noFile.output)
+
         let missing = try generate(["--model", work.path + "/nothing", "--prompt", "hi"])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.stderr.contains("not a checkpoint directory"), missing.output)

@@ -180,6 +180,22 @@ final class ExchangeTests: XCTestCase {
         XCTAssertTrue(zip(weights, loaded.parameters).allSatisfy { $0.bitPattern == $1.bitPattern })
     }
 
+    /// The weights are checked against the manifest; the optimiser moments, unused, are not read.
+    func testCorruptWeightsAreRefusedNamingTheFile() throws {
+        let (run, _) = try makeCheckpoint()
+        let checkpoint = run.appendingPathComponent("checkpoints/step-000000")
+        func flipLastByte(_ name: String) throws {
+            let url = checkpoint.appendingPathComponent(name)
+            var data = try Data(contentsOf: url)
+            data[data.count - 1] ^= 0xFF
+            try data.write(to: url)
+        }
+        try flipLastByte("optimizer.safetensors")
+        XCTAssertNoThrow(try SavedModel(path: run.path))
+        try flipLastByte("model.safetensors")
+        XCTAssertThrowsError(try SavedModel(path: run.path)) { XCTAssertTrue("\($0)".contains("model.safetensors"), "\($0)") }
+    }
+
     /// A fine-tuned classifier (a score.weight head) is not a language model: generate and export
     /// refuse it, saying so. (Its GPT2ForSequenceClassification export waits for fine-tuning.)
     func testClassifierCheckpointIsRefused() throws {

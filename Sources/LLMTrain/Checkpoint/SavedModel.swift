@@ -25,11 +25,12 @@ public final class SavedModel {
     public let tokenizer: BPETokenizer
     public let normalizer: NormalizerConfig
 
-    /// `path`: a checkpoint directory, or a run directory (its latest checkpoint). The
-    /// checkpoint's files are verified against its manifest first.
+    /// `path`: a checkpoint directory, or a run directory (its latest checkpoint). The files read
+    /// are verified against the checkpoint's manifest first (not the optimiser's, twice the
+    /// weights' size and unused here).
     public init(path: String, tokenizer explicitTokenizer: String? = nil) throws {
         checkpoint = try SavedModel.locate(path)
-        try checkpoint.verify()
+        try checkpoint.verify(files: [ModelCheckpoint.modelFile, Checkpoint.stateFileName, Self.tokenizerFile, Self.normalizerFile])
         state = try checkpoint.loadState(TrainingState.self)
         let weights = try SafeTensorsFile(contentsOf: checkpoint.file(ModelCheckpoint.modelFile))
         if weights.tensors.contains(where: { $0.name == "score.weight" }) {
