@@ -9,6 +9,8 @@ import PackageDescription
 //   LLMData          normaliser, byte-level BPE tokenizer, corpora, token files, data loader
 //   LLMTrain         configs, trainer loop, checkpoints (safetensors), metrics, benchmarks
 //   LLMReport        charts (SVG), the HTML run report, attention maps and attributions
+//   LLMGenerate      sampling and batched generation with the KV cache (`generate`)
+//   LLMExchange      Hugging Face export/import (config.json, model.safetensors, tokenizer.json)
 //   LLMTrainCLI      the `swift-llm-train` executable (one ParsableCommand per subcommand)
 //   LLMMPIChecks     `llm-mpi-checks`, the multi-rank test driver run under mpirun
 let package = Package(
@@ -32,8 +34,10 @@ let package = Package(
         .target(name: "LLMData", dependencies: ["LLMSupport"], resources: [.copy("Corpora")]),
         .target(name: "LLMTrain", dependencies: ["LLMComm", "LLMModel", "LLMData", "LLMSupport", "Yams"]),
         .target(name: "LLMReport", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
+        .target(name: "LLMGenerate", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
+        .target(name: "LLMExchange", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
         .executableTarget(name: "LLMTrainCLI", dependencies: [
-            "LLMTrain", "LLMReport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LLMTrain", "LLMReport", "LLMGenerate", "LLMExchange", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LLMMPIChecks", dependencies: ["LLMComm"]),
         // Assertions shared by the test targets (large-array comparisons that report the first difference).
@@ -43,6 +47,8 @@ let package = Package(
         .testTarget(name: "LLMDataTests", dependencies: ["LLMData", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain", "LLMSupport", "LLMTestSupport", "Yams"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LLMTestSupport"]),
+        .testTarget(name: "LLMGenerateTests", dependencies: ["LLMGenerate", "LLMSupport", "LLMTestSupport"]),
+        .testTarget(name: "LLMExchangeTests", dependencies: ["LLMExchange", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMReportTests", dependencies: ["LLMReport", "LLMModel", "LLMData", "LLMSupport", "LLMTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

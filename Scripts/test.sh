@@ -13,9 +13,11 @@ swift build --build-tests
 # The thread-count guarantee under OpenBLAS's AVX2 "Haswell" kernel too (the one AMD Zen 2/3 get),
 # whatever this machine's CPU: that kernel rounds a block differently by its size.
 OPENBLAS_CORETYPE=Haswell swift test --skip-build --disable-swift-testing --filter ThreadingTests
-# Against independent implementations (Python safetensors, HF tokenizers, a numpy GPT-2), and the
-# HTML report in a real browser (installs Debian's chromium when missing).
+# Against independent implementations (Python safetensors, HF tokenizers, a numpy GPT-2; logits,
+# greedy text and tokenizer ids against transformers' GPT-2), and the HTML report in a real
+# browser (installs Debian's chromium when missing). One virtual environment for all.
 Scripts/check-python.sh
+HF_VENV=/tmp/venv-checks Scripts/check-hf-parity.sh
 Scripts/check-report-browser.sh
 # XCTest only: no Swift Testing suites here, and its "0 tests" summary would end the log.
 swift test --skip-build --disable-swift-testing

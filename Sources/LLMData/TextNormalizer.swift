@@ -106,8 +106,9 @@ public struct TextNormalizer: Sendable {
     }
 }
 
-/// Compiled once: NSRegularExpression is thread-safe for matching.
-private enum Patterns {
+/// Compiled once: NSRegularExpression is thread-safe for matching. (Internal, not private: the
+/// Hugging Face export translates the same patterns, see HuggingFaceNormalizer.)
+enum Patterns {
     // Boundaries are ASCII look-arounds, not \b: Chinese text runs straight into URLs and
     // handles (参考http://..., 网站abc.com很好), and ICU counts Han characters as word characters.
     static let email = regex(#"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"#)

@@ -13,15 +13,17 @@ extension BPETokenizer {
     }
 
     /// Deterministic text (vocab in id order), so the same training run gives the same file.
-    public func tokenizerJSON() -> String {
+    /// With `normalizer` (for export), the file also carries the normaliser's steps, and the
+    /// special tokens are matched in normalised text, as our encoder does after normalising.
+    public func tokenizerJSON(normalizer: HuggingFaceNormalizer? = nil) -> String {
         let symbols = tokenBytes.enumerated().map { id, bytes in
             specialName(of: Int32(id)) ?? ByteLevelAlphabet.symbol(for: bytes)
         }
         var s = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [\n"
         let added = specialTokens.sorted { $0.value < $1.value }.map { name, id in
-            "    {\"id\": \(id), \"content\": \(jsonStringLiteral(name)), \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}"
+            "    {\"id\": \(id), \"content\": \(jsonStringLiteral(name)), \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": \(normalizer != nil), \"special\": true}"
         }
-        s += added.joined(separator: ",\n") + "\n  ],\n  \"normalizer\": null,\n"
+        s += added.joined(separator: ",\n") + "\n  ],\n  \"normalizer\": \(normalizer?.json ?? "null"),\n"
         s += "  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": \(jsonStringLiteral(PreTokenizer.pattern))}, \"behavior\": \"Isolated\", \"invert\": false}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}]},\n"
         s += "  \"post_processor\": null,\n"
         s += "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false},\n"

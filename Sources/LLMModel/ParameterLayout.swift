@@ -17,6 +17,15 @@ public struct ParameterTensor: Equatable, Sendable {
     }
 }
 
+extension ParameterTensor {
+    /// The named views of a model of this shape, in layout order (what `GPT.tensors` holds), for
+    /// code that reads or writes weights without building a model.
+    public static func layout(for config: GPTConfig) -> [ParameterTensor] { ParameterLayout(config: config).tensors }
+
+    /// Floats in the flat parameter buffer of a model of this shape.
+    public static func parameterCount(for config: GPTConfig) -> Int { ParameterLayout(config: config).count }
+}
+
 /// Offsets of one transformer block's tensors in the flat buffer.
 struct BlockOffsets {
     var ln1w = 0, ln1b = 0, qkvw = 0, qkvb = 0, projw = 0, projb = 0
@@ -25,7 +34,7 @@ struct BlockOffsets {
 
 /// The flat parameter layout, in Hugging Face GPT-2 names (without the `transformer.` prefix) and
 /// Conv1D shapes, in this order:
-///   wte [V, C], wpe [contextLength, C],
+///   wte.weight [V, C], wpe.weight [contextLength, C],
 ///   for i in 0..<layers: h.i.ln_1.weight [C], h.i.ln_1.bias [C],
 ///     h.i.attn.c_attn.weight [C, 3C], h.i.attn.c_attn.bias [3C],
 ///     h.i.attn.c_proj.weight [C, C], h.i.attn.c_proj.bias [C],
@@ -43,8 +52,8 @@ struct ParameterLayout {
 
     init(config: GPTConfig) {
         let V = config.vocabSize, C = config.modelDim
-        wte = add("wte", [V, C])
-        wpe = add("wpe", [config.contextLength, C])
+        wte = add("wte.weight", [V, C])
+        wpe = add("wpe.weight", [config.contextLength, C])
         for i in 0..<config.layers {
             let p = "h.\(i)."
             var o = BlockOffsets()

@@ -10,7 +10,7 @@ final class CommandLineTests: XCTestCase {
         let listed = Set(top.stdout.split(separator: "\n").compactMap { line -> String? in
             line.hasPrefix("  ") ? line.split(separator: " ").first.map(String.init) : nil
         })
-        for command in ["train", "bench", "tokenizer", "prepare", "plot", "report", "explain"] {
+        for command in ["train", "bench", "tokenizer", "prepare", "plot", "report", "explain", "generate", "export", "import"] {
             XCTAssertTrue(listed.contains(command), "--help lacks \(command): \(top.stdout)")
         }
         let train = try Launcher.run("swift-llm-train", ["train", "--help"])

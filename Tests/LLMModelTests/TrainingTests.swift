@@ -27,7 +27,7 @@ final class TrainingTests: XCTestCase {
             let mean = xs.reduce(0, +) / Double(xs.count)
             return (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count)).squareRoot()
         }
-        XCTAssertEqual(std("wte"), 0.02, accuracy: 0.002)
+        XCTAssertEqual(std("wte.weight"), 0.02, accuracy: 0.002)
         XCTAssertEqual(std("h.1.mlp.c_fc.weight"), 0.02, accuracy: 0.002)
         XCTAssertEqual(std("h.2.mlp.c_proj.weight"), 0.02 / 8.0.squareRoot(), accuracy: 0.001)
         XCTAssertEqual(std("h.3.attn.c_proj.weight"), 0.02 / 8.0.squareRoot(), accuracy: 0.001)
@@ -37,7 +37,7 @@ final class TrainingTests: XCTestCase {
             XCTAssertFalse(t.decays, t.name)
         }
         XCTAssertEqual(model.tensor("h.0.attn.c_attn.weight")?.shape, [32, 96])
-        XCTAssertTrue(model.tensor("wpe")!.decays)
+        XCTAssertTrue(model.tensor("wpe.weight")!.decays)
         XCTAssertEqual(model.tensors.last.map { $0.offset + $0.count }, model.parameterCount)
         // Same seed, same weights; another seed, other weights.
         let again = GPT(config: config, batchSize: 2, sequenceLength: 4, seed: 3)

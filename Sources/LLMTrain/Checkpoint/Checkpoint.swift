@@ -46,16 +46,17 @@ public struct Checkpoint: Equatable, CustomStringConvertible {
         try CheckpointManifest.read(from: directory)
     }
 
-    /// Recomputes size and SHA-256 of every file in the manifest; throws naming the first file
+    /// Recomputes size and SHA-256 of every file in the manifest (or only of those named in
+    /// `files`, e.g. the weights and state an inference needs); throws naming the first file
     /// that is missing, truncated or corrupted.
     @discardableResult
-    public func verify() throws -> CheckpointManifest {
+    public func verify(files: Set<String>? = nil) throws -> CheckpointManifest {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw CheckpointError.checkpointNotFound(reference: name, searched: directory.path)
         }
         let manifest = try manifest()
-        for entry in manifest.files {
+        for entry in manifest.files where files?.contains(entry.name) ?? true {
             let url = file(entry.name)
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
                   let size = attributes[.size] as? Int else {

@@ -59,7 +59,7 @@ public enum DurableFile {
 
     /// fsyncs a file or directory by path. Directories must be synced for a rename or a newly
     /// created entry to survive a power loss.
-    static func sync(path: String) throws {
+    public static func sync(path: String) throws {
         let fd = try openFile(path, flags: O_RDONLY)
         defer { close(fd) }
         try sync(fd, path: path)
@@ -73,7 +73,7 @@ public enum DurableFile {
         return try size(fd, path: path)
     }
 
-    static func makeDirectory(_ path: String) throws {
+    public static func makeDirectory(_ path: String) throws {
         guard mkdir(path, 0o755) == 0 else { throw CheckpointError.posix(path: path, operation: "mkdir") }
     }
 
@@ -86,7 +86,7 @@ public enum DurableFile {
         }
     }
 
-    static func move(_ from: String, to: String) throws {
+    public static func move(_ from: String, to: String) throws {
         guard rename(from, to) == 0 else {
             throw CheckpointError.posix(path: "\(from) -> \(to)", operation: "rename")
         }

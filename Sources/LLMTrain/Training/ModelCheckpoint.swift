@@ -26,32 +26,30 @@ enum ModelCheckpoint {
     static func read(into model: GPT, optimizer: AdamW, from directory: URL) throws {
         let weights = try SafeTensorsFile(contentsOf: directory.appendingPathComponent(modelFile))
         let moments = try SafeTensorsFile(contentsOf: directory.appendingPathComponent(optimizerFile))
-        try copy(weights, prefix: "", into: model.parameters, of: model)
-        try copy(moments, prefix: "exp_avg.", into: optimizer.m, of: model)
-        try copy(moments, prefix: "exp_avg_sq.", into: optimizer.v, of: model)
-    }
-
-    /// Reads every tensor of `model`'s layout, named `prefix + name`, into `buffer`.
-    static func copy(_ file: SafeTensorsFile, prefix: String, into buffer: UnsafeMutableBufferPointer<Float>, of model: GPT) throws {
-        for tensor in model.tensors {
-            let info = try file.info(prefix + tensor.name)
-            guard info.shape == tensor.shape else {
-                throw TrainingError("\(file.url.path): tensor '\(prefix + tensor.name)' has shape \(info.shape) but the model needs \(tensor.shape); the checkpoint was saved from a different model shape")
-            }
-            try file.copy(prefix + tensor.name,
-                          into: UnsafeMutableBufferPointer(rebasing: buffer[tensor.offset..<tensor.offset + tensor.count]))
+        for (file, prefix, buffer) in [(weights, "", model.parameters), (moments, "exp_avg.", optimizer.m),
+                                       (moments, "exp_avg_sq.", optimizer.v)] {
+            try copyTensors(model.tensors, prefix: prefix, from: file, into: buffer)
         }
     }
-}
 
-extension Checkpoint {
-    /// The checkpoint's weights in a new model of the saved shape, for inference (no optimiser
-    /// state): `batchSize` x `sequenceLength` tokens per forward. Verify the checkpoint first.
-    public func loadModel(batchSize: Int = 1, sequenceLength: Int) throws -> GPT {
-        let state = try loadState(TrainingState.self)
-        let model = GPT(config: state.model, batchSize: batchSize, sequenceLength: sequenceLength, seed: 0)
-        try ModelCheckpoint.copy(try SafeTensorsFile(contentsOf: file(ModelCheckpoint.modelFile)), prefix: "",
-                                 into: model.parameters, of: model)
-        return model
+    /// Checkpoints written before the embeddings took their Hugging Face names (`wte.weight`,
+    /// `wpe.weight`) call them `wte` and `wpe`; both spellings load.
+    static let legacyNames = ["wte.weight": "wte", "wpe.weight": "wpe"]
+
+    /// Copies every tensor of `tensors` (under `prefix`) from `file` into its view of `buffer`.
+    static func copyTensors(_ tensors: [ParameterTensor], prefix: String, from file: SafeTensorsFile,
+                            into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        let present = Set(file.tensors.map(\.name))
+        for tensor in tensors {
+            var name = prefix + tensor.name
+            if !present.contains(name), let legacy = legacyNames[tensor.name], present.contains(prefix + legacy) {
+                name = prefix + legacy
+            }
+            let info = try file.info(name)
+            guard info.shape == tensor.shape else {
+                throw TrainingError("\(file.url.path): tensor '\(name)' has shape \(info.shape) but the model needs \(tensor.shape); the checkpoint was saved from a different model shape")
+            }
+            try file.copy(name, into: UnsafeMutableBufferPointer(rebasing: buffer[tensor.offset..<tensor.offset + tensor.count]))
+        }
     }
 }
