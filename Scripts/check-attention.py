@@ -43,7 +43,7 @@ def gelu(x):
 def attention_maps(weights, ids, layers, heads, activation):
     w = {k: v.astype(np.float64) for k, v in weights.items()}
     T = len(ids)
-    x = w["wte"][ids] + w["wpe"][:T]
+    x = w["wte.weight"][ids] + w["wpe.weight"][:T]
     C = x.shape[1]
     hs = C // heads
     mask = np.tril(np.ones((T, T), dtype=bool))

@@ -15,7 +15,7 @@ public enum LanguageModelAttribution {
                                       steps: Int) -> (perToken: [Double], result: IntegratedGradients) {
         let T = tokens.count, C = model.config.modelDim
         precondition(model.batchSize == 1 && model.sequenceLength == T, "the model must be built for 1 x \(T) tokens")
-        let wte = model.tensor("wte")!.offset, wpe = model.tensor("wpe")!.offset
+        let wte = model.tensor("wte.weight")!.offset, wpe = model.tensor("wpe.weight")!.offset
         let p = model.parameters, savedPositions = Array(p[wpe..<wpe + T * C])
         defer { for i in 0..<T * C { p[wpe + i] = savedPositions[i] } }
         func embedding(_ token: Int32, _ t: Int, _ c: Int) -> Double {

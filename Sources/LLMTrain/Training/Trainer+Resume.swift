@@ -44,7 +44,10 @@ extension Trainer {
 
     /// A resumed run optimises what the saved one did: a changed seed, batch, schedule or data
     /// is refused, naming each field, unless --allow-config-change accepts (and logs) it.
+    /// A step-0 checkpoint (e.g. from `import`) has no optimisation to continue, so it is exempt.
     private func checkConfigChanges(saved: TrainingState, checkpoint: Checkpoint) throws {
+        // At step 0 nothing has been optimised yet (an imported model): any config may start it.
+        guard saved.step > 0 else { return }
         let savedConfig: TrainConfig
         do { savedConfig = try YAMLDecoder().decode(TrainConfig.self, from: saved.configYAML) } catch {
             throw TrainingError("\(checkpoint.directory.path)/state.json: its config cannot be read (\(error)); the checkpoint was written by an incompatible version")
