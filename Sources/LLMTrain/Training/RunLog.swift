@@ -24,10 +24,12 @@ public final class RunLog {
         self.handle = handle
     }
 
-    /// Appends one metrics record; keys are sorted so lines diff and grep well.
-    public func record(_ fields: [String: Double], event: String) {
+    /// Appends one metrics record; keys are sorted so lines diff and grep well. `arrays` holds
+    /// JSON arrays (label names, a confusion matrix as [[Int]]).
+    public func record(_ fields: [String: Double], arrays: [String: Any] = [:], event: String) {
         guard let handle else { return }
         var object: [String: Any] = fields.mapValues { $0.isFinite ? $0 as Any : String(describing: $0) as Any }
+        object.merge(arrays) { $1 }
         object["event"] = event
         object["time"] = Date().timeIntervalSince1970
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }

@@ -1,0 +1,47 @@
+import Foundation
+import LLMModel
+
+/// A finished checkpoint opened for use (fine-tuning from it, evaluating, classifying): its
+/// verified files, state and config.
+public struct TrainedModel {
+    public let checkpoint: Checkpoint
+    public let state: TrainingState
+    public let config: TrainConfig
+
+    /// `path` is a checkpoint directory, or a run directory (its `best`, else its `latest`).
+    /// Every file is checked against the checkpoint manifest's sha256.
+    public init(path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        var found: Checkpoint
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent("checkpoints").path) {
+            let store = try CheckpointStore(runDirectory: url, keepLast: 1)
+            guard let pointed = try store.best() ?? store.latest() else {
+                throw TrainingError("\(url.path): the run has no checkpoint yet; train it first or name a checkpoint directory")
+            }
+            found = pointed
+        } else {
+            let store = try CheckpointStore(runDirectory: url.deletingLastPathComponent().deletingLastPathComponent(), keepLast: 1)
+            found = try store.resolve(url.path)
+        }
+        _ = try found.verify()
+        checkpoint = found
+        state = try found.loadState(TrainingState.self)
+        config = try TrainConfig.load(path: found.file("config.yaml").path)
+    }
+
+    /// The prepared dataset the checkpoint was trained on: `data.dataset`, or the run
+    /// directory's `data/` for the embedded corpus.
+    public var datasetDirectory: URL {
+        config.data.dataset.isEmpty
+            ? checkpoint.directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("data")
+            : URL(fileURLWithPath: config.data.dataset)
+    }
+
+    /// Copies the checkpoint's weights into `model`, except the tensors in `skipping`.
+    public func readWeights(into model: GPT, skipping: Set<String> = []) throws {
+        guard state.model == model.config else {
+            throw TrainingError("\(checkpoint.directory.path): saved for model \(describe(state.model)), but this model is \(describe(model.config)); use the model section the checkpoint was trained with")
+        }
+        try ModelCheckpoint.readWeights(into: model, from: checkpoint.directory, skipping: skipping)
+    }
+}
