@@ -7,6 +7,7 @@ import PackageDescription
 //   LLMModel         GPT model: one flat parameter buffer, hand-written forward/backward, AdamW
 //   LLMData          normaliser, byte-level BPE tokenizer, corpora, token files, data loader
 //   LLMTrain         configs, trainer loop, checkpoints (safetensors), metrics, benchmarks
+//   LLMTasks         fine-tuning on labelled posts: score head, task objective, metrics, baseline
 //   LLMTrainCLI      the `swift-llm-train` executable (one ParsableCommand per subcommand)
 //   LLMMPIChecks     `llm-mpi-checks`, the multi-rank test driver run under mpirun
 let package = Package(
@@ -28,14 +29,16 @@ let package = Package(
         .target(name: "LLMModel", dependencies: ["COpenBLAS"]),
         .target(name: "LLMData", resources: [.copy("Corpora")]),
         .target(name: "LLMTrain", dependencies: ["LLMComm", "LLMModel", "LLMData", "Yams"]),
+        .target(name: "LLMTasks", dependencies: ["LLMTrain", "LLMComm", "LLMModel", "LLMData"]),
         .executableTarget(name: "LLMTrainCLI", dependencies: [
-            "LLMTrain", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LLMTrain", "LLMTasks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LLMMPIChecks", dependencies: ["LLMComm"]),
         .testTarget(name: "LLMCommTests", dependencies: ["LLMComm"]),
         .testTarget(name: "LLMModelTests", dependencies: ["LLMModel"]),
         .testTarget(name: "LLMDataTests", dependencies: ["LLMData"]),
         .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain"]),
+        .testTarget(name: "LLMTasksTests", dependencies: ["LLMTasks"]),
         .testTarget(name: "EndToEndTests"),
     ],
     swiftLanguageModes: [.v5]

@@ -7,7 +7,7 @@ import Foundation
 
 /// Thin POSIX file helpers. Checkpoint durability needs fsync on files *and* directories and
 /// positioned reads into caller memory, which FileHandle does not expose portably.
-enum DurableFile {
+public enum DurableFile {
     /// Opens `path` and returns the descriptor; throws `CheckpointError.io` on failure.
     static func openFile(_ path: String, flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
         let fd = open(path, flags | O_CLOEXEC, mode)
@@ -94,7 +94,7 @@ enum DurableFile {
 
     /// Replaces `path` with `contents` so that readers see either the old or the new file, never
     /// a partial one: write a sibling temp file, fsync it, rename over, fsync the directory.
-    static func writeAtomically(_ contents: Data, to path: String) throws {
+    public static func writeAtomically(_ contents: Data, to path: String) throws {
         let temp = path + ".tmp-\(getpid())"
         let fd = try openFile(temp, flags: O_WRONLY | O_CREAT | O_TRUNC)
         do {
