@@ -11,7 +11,8 @@ struct SwiftLLMTrain: ParsableCommand {
         Launch with `mpirun -n N swift-llm-train ...` for N data-parallel ranks; started without \
         mpirun the same binary is the single-process debug mode (world size 1).
         """,
-        subcommands: [TrainCommand.self, FinetuneCommand.self, EvaluateCommand.self, ClassifyCommand.self, PrepareCommand.self,
+        subcommands: [TrainCommand.self, FinetuneCommand.self, EvaluateCommand.self, ClassifyCommand.self,
+                      BaselineCommand.self, PrepareCommand.self,
                       TokenizerCommand.self, BenchCommand.self],
         defaultSubcommand: TrainCommand.self
     )
