@@ -6,7 +6,7 @@ final class CommandLineTests: XCTestCase {
     func testHelpListsEveryCommandAndOption() throws {
         let top = try Launcher.run("swift-llm-train", ["--help"])
         XCTAssertEqual(top.status, 0, top.output)
-        for command in ["train", "bench", "tokenizer", "prepare"] {
+        for command in ["train", "finetune", "evaluate", "classify", "baseline", "bench", "tokenizer", "prepare"] {
             XCTAssertTrue(top.stdout.contains(command), "--help lacks \(command): \(top.stdout)")
         }
         let train = try Launcher.run("swift-llm-train", ["train", "--help"])
@@ -14,6 +14,17 @@ final class CommandLineTests: XCTestCase {
             XCTAssertTrue(train.stdout.contains(option), "train --help lacks \(option): \(train.stdout)")
         }
         XCTAssertFalse(train.stdout.contains("--resume-latest"), "the internal flag stays hidden")
+        let tasks = [("finetune", ["--config", "--set", "--from", "--steps", "--run-dir", "--resume", "--until-step"]),
+                     ("evaluate", ["--checkpoint", "--split", "--dataset", "--output", "--predictions"]),
+                     ("classify", ["--checkpoint", "--input", "--text-field", "--output", "--dataset"]),
+                     ("baseline", ["--config", "--set", "--dataset", "--output"])]
+        for (command, options) in tasks {
+            let help = try Launcher.run("swift-llm-train", [command, "--help"])
+            XCTAssertEqual(help.status, 0, help.output)
+            for option in options {
+                XCTAssertTrue(help.stdout.contains(option), "\(command) --help lacks \(option): \(help.stdout)")
+            }
+        }
     }
 
     /// `swift-llm-train` alone trains the default model on the embedded corpus into runs/default;

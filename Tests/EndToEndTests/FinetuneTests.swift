@@ -113,6 +113,27 @@ final class FinetuneTests: XCTestCase {
         XCTAssertEqual(labelMismatches, 0, "first at post \(firstMismatch ?? -1)")
     }
 
+    /// Regression on VADER's rating: the same loop and the same rank invariance, scored by MAE,
+    /// RMSE and Spearman; `evaluate` on the test split reports the same fields.
+    func testRegressionOnTheRating() throws {
+        let one = try TrainingRun(self, "ft-reg1"), two = try TrainingRun(self, "ft-reg2")
+        let extra = ["--steps", "4", "--set", "task.kind=regression"]
+        try finetune(0, one, extra)
+        try finetune(2, two, extra)
+        for (a, b) in zip(try two.trainLosses(), try one.trainLosses()) {
+            XCTAssertEqual(a.loss, b.loss, accuracy: 1e-4 * max(1, abs(b.loss)), "step \(a.step)")
+        }
+        let eval = try one.records(event: "eval").last!
+        for key in ["mae", "rmse", "spearman", "val_loss"] { XCTAssertNotNil(eval[key] as? Double, key) }
+        XCTAssertEqual(eval["rmse"] as! Double, (eval["val_loss"] as! Double).squareRoot(), accuracy: 1e-9)
+        let output = one.directory.appendingPathComponent("test.json")
+        let evaluated = try Launcher.run("swift-llm-train", ["evaluate", "--checkpoint", one.path, "--output", output.path],
+                                         directory: repositoryRoot)
+        XCTAssertEqual(evaluated.status, 0, evaluated.output)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as! [String: Any]
+        XCTAssertNotNil(report["spearman"] as? Double, "\(report)")
+    }
+
     func testBadInputIsNamed() throws {
         let run = try TrainingRun(self, "ft-bad")
         try finetune(0, run, ["--steps", "2"])

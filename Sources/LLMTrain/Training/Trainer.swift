@@ -141,7 +141,8 @@ public final class Trainer {
             }
             if finite && (state.step % config.train.logEvery == 0 || state.step == config.train.steps || stopRequested) {
                 let elapsed = monotonicSeconds() - windowStart
-                // Real tokens only; MFU counts the padding too, since the model computes on it.
+                // Real tokens only. MFU counts the LM head's FLOPs, which a task objective does
+                // not run, so it is reported for language modelling only.
                 let tokensPerSecond = windowTokens / elapsed
                 let paddingShare = windowPadding / max(windowTokens + windowPadding, 1)
                 let threads = comm.worldSize * BLASThreads.current
@@ -149,13 +150,14 @@ public final class Trainer {
                                                 tokensPerSecond: (windowTokens + windowPadding) / elapsed, threads: threads)
                 let eta = Double(config.train.steps - state.step) * elapsed / Double(state.step - windowStartStep)
                 var fields = ["step": Double(state.step), "train_loss": Double(loss), "lr": Double(lr),
-                              "grad_norm": Double(norm), "tokens_per_s": tokensPerSecond, "mfu": mfu,
+                              "grad_norm": Double(norm), "tokens_per_s": tokensPerSecond,
                               "tokens": Double(state.tokensSeen), "elapsed_s": state.elapsedSeconds,
                               "comm_share": communicationSeconds / elapsed]
-                if windowPadding > 0 { fields["padding_share"] = paddingShare }
+                let languageModel = objective.task == nil
+                if languageModel { fields["mfu"] = mfu } else { fields["padding_share"] = paddingShare }
                 log.record(fields, event: "train")
-                let padding = windowPadding > 0 ? " | padding \(format(paddingShare * 100, 1))%" : ""
-                log.progress("step \(state.step)/\(config.train.steps) | loss \(format(Double(loss), 4)) | lr \(String(format: "%.2e", lr)) | norm \(format(Double(norm), 3)) | \(Int(tokensPerSecond)) tok/s\(padding) | MFU \(format(mfu * 100, 1))% | ETA \(formatDuration(eta))")
+                let efficiency = languageModel ? "MFU \(format(mfu * 100, 1))%" : "padding \(format(paddingShare * 100, 1))%"
+                log.progress("step \(state.step)/\(config.train.steps) | loss \(format(Double(loss), 4)) | lr \(String(format: "%.2e", lr)) | norm \(format(Double(norm), 3)) | \(Int(tokensPerSecond)) tok/s | \(efficiency) | ETA \(formatDuration(eta))")
                 windowStart = monotonicSeconds()
                 windowStartStep = state.step
                 windowTokens = 0
