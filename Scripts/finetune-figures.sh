@@ -21,9 +21,9 @@ for task in $TASKS; do
     if grep -q "kind: classification" Configs/$task.yaml; then
         $BIN baseline --config Configs/$task.yaml --dataset "$DATA" --output "$OUT/$task.baseline.json" >> "$OUT/$task.log"
     fi
-    # The task's raw test posts from the shipped corpus (either source for source-platform).
+    # classify's rate on every raw post of the task's corpus (both for source-platform).
     source=$(sed -n 's/^  source: //p' Configs/$task.yaml)
-    grep -h '"split":"test"' Sources/LLMData/Corpora/${source:-*}.jsonl > "$OUT/$task.posts.jsonl"
+    cat Sources/LLMData/Corpora/${source:-*}.jsonl > "$OUT/$task.posts.jsonl"
     $BIN classify --checkpoint "$OUT/$task" --input "$OUT/$task.posts.jsonl" --output "$OUT/$task.classified.jsonl" \
         2> "$OUT/$task.classify.txt"
 done

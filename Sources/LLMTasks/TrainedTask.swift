@@ -13,6 +13,8 @@ public final class TrainedTask {
     public let head: ScoreHead
     public let datasetDirectory: URL
     public let padID: Int32
+    let tokenizer: BPETokenizer
+    let normalizer: TextNormalizer
 
     /// `dataset` overrides the checkpoint's dataset directory; its tokenizer must be the same.
     public init(path: String, dataset: String? = nil) throws {
@@ -32,6 +34,8 @@ public final class TrainedTask {
             throw TrainingError("\(datasetDirectory.path): tokenizer sha256 \(manifest.tokenizerSHA256.prefix(12))… differs from the checkpoint's \(trained.state.tokenizerSHA256.prefix(12))…; use the dataset the model was trained on")
         }
         padID = Int32(manifest.endOfTextID)
+        tokenizer = try BPETokenizer.load(from: datasetDirectory.appendingPathComponent(manifest.tokenizerFile))
+        normalizer = TextNormalizer(config: manifest.normalizer)
         let train = trained.config.train
         model = GPT(config: trained.state.model, batchSize: train.microBatch, sequenceLength: train.sequenceLength,
                     seed: 0, extraTensors: spec.headTensors(modelDim: trained.state.model.modelDim))
@@ -60,11 +64,8 @@ public final class TrainedTask {
     }
 
     /// Posts as the model sees them: normalised as the dataset was, tokenised, cut, `<|endoftext|>` added.
-    public func encode(_ texts: [String]) throws -> [TaskExample] {
-        let manifest = try DatasetManifest.load(directory: datasetDirectory)
-        let tokenizer = try BPETokenizer.load(from: datasetDirectory.appendingPathComponent(manifest.tokenizerFile))
-        let normalizer = TextNormalizer(config: manifest.normalizer)
-        return texts.map { text in
+    public func encode(_ texts: [String]) -> [TaskExample] {
+        texts.map { text in
             let ids = Array(tokenizer.encode(normalizer.normalize(text)).prefix(model.sequenceLength - 1)) + [padID]
             return TaskExample(ids: ids, label: 0, rating: .nan)
         }

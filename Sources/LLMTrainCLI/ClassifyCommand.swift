@@ -45,7 +45,7 @@ struct ClassifyCommand: ParsableCommand {
             let posts = try CorpusReader.read(url: URL(fileURLWithPath: input), fields: CorpusFields(textField: textField))
             guard !posts.isEmpty else { throw DataError.emptyCorpus(path: input) }
             let start = monotonicSeconds()
-            let outputs = try task.predict(try task.encode(posts.map(\.text)), comm: comm)
+            let outputs = try task.predict(task.encode(posts.map(\.text)), comm: comm)
             let seconds = monotonicSeconds() - start
             guard comm.isCoordinator else { return }
             let K = task.spec.outputs

@@ -168,6 +168,8 @@ public final class Trainer {
                 try checkReplicasAgree()
             }
             let last = state.step == config.train.steps
+            // What `best` goes by, lower is better: the LM's validation loss, a classifier's
+            // 1 - macro-F1, a regressor's RMSE (the checkpoint manifest's validation_loss).
             var validationLoss: Double?
             if last || (config.eval.every > 0 && state.step % config.eval.every == 0) {
                 validationLoss = try evaluate().selectionLoss
