@@ -149,6 +149,9 @@ final class FinetuneTests: XCTestCase {
         XCTAssertTrue(lm.stderr.contains("fine-tune it first"), lm.output)
         let kind = try finetune(0, try TrainingRun(self, "ft-kind"), ["--set", "task.kind=ranking"], expectSuccess: false)
         XCTAssertTrue(kind.stderr.contains("task.kind: 'ranking'"), kind.output)
+        let noCheckpoint = try Launcher.run("swift-llm-train", ["evaluate", "--checkpoint", "/nonexistent-run"],
+                                            directory: repositoryRoot)
+        XCTAssertTrue(noCheckpoint.stderr.contains("/nonexistent-run: no such checkpoint"), noCheckpoint.output)
         let missing = try Launcher.run("swift-llm-train", ["classify", "--checkpoint", run.path, "--input", "/nonexistent.txt"],
                                        directory: repositoryRoot)
         XCTAssertNotEqual(missing.status, 0)

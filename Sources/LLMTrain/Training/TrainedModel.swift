@@ -12,7 +12,10 @@ public struct TrainedModel {
     /// Every file is checked against the checkpoint manifest's sha256.
     public init(path: String) throws {
         let url = URL(fileURLWithPath: path)
-        var found: Checkpoint
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw TrainingError("\(url.path): no such checkpoint or run directory")
+        }
+        let found: Checkpoint
         if FileManager.default.fileExists(atPath: url.appendingPathComponent("checkpoints").path) {
             let store = try CheckpointStore(runDirectory: url, keepLast: 1)
             guard let pointed = try store.best() ?? store.latest() else {
@@ -20,8 +23,7 @@ public struct TrainedModel {
             }
             found = pointed
         } else {
-            let store = try CheckpointStore(runDirectory: url.deletingLastPathComponent().deletingLastPathComponent(), keepLast: 1)
-            found = try store.resolve(url.path)
+            found = Checkpoint(step: try CheckpointManifest.read(from: url).step, directory: url)
         }
         _ = try found.verify()
         checkpoint = found
