@@ -47,14 +47,14 @@ public enum Baseline {
         var best: (l2: Double, model: LogisticRegression, f1: Double)?
         for l2 in strengths {
             let model = fit(l2)
-            let report = try TaskReport(spec: spec, examples: validation.examples,
+            let report = TaskReport(spec: spec, examples: validation.examples,
                                         outputs: rows.validation.flatMap(model.logits))
             let f1 = report.classification!.macroF1
             log("l2 \(l2): validation macro-F1 \(format(f1, 4))")
             scores.append((l2, f1))
             if f1 > (best?.f1 ?? -1) { best = (l2, model, f1) }
         }
-        let report = try TaskReport(spec: spec, examples: test.examples, outputs: rows.test.flatMap(best!.model.logits))
+        let report = TaskReport(spec: spec, examples: test.examples, outputs: rows.test.flatMap(best!.model.logits))
         return Result(l2: best!.l2, validation: scores, test: report, seconds: monotonicSeconds() - start)
     }
 }

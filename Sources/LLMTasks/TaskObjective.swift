@@ -86,9 +86,8 @@ public final class TaskObjective: TrainingObjective {
     }
 
     public func evaluate(model: GPT, comm: Communicator) throws -> Evaluation {
-        try TaskReport(spec: spec, examples: validation,
-                       outputs: try Self.predict(validation, model: model, head: head(for: model), padID: padID, comm: comm))
-            .evaluation
+        let outputs = try Self.predict(validation, model: model, head: head(for: model), padID: padID, comm: comm)
+        return TaskReport(spec: spec, examples: validation, outputs: outputs).evaluation
     }
 
     private func weight(_ example: TaskExample) -> Double {

@@ -9,11 +9,9 @@ public struct TaskReport {
     public let classification: ClassificationMetrics?
     public let rocAUC: Double?
     public let regression: RegressionMetrics?
-    /// Predicted class per post (classification) or predicted rating (regression).
-    public let predictions: [Double]
 
     /// `outputs` is count x spec.outputs, row-major (logits, or the predicted rating).
-    public init(spec: TaskSpec, examples: [TaskExample], outputs: [Double]) throws {
+    public init(spec: TaskSpec, examples: [TaskExample], outputs: [Double]) {
         self.spec = spec
         let K = spec.outputs
         precondition(outputs.count == examples.count * K)
@@ -34,13 +32,11 @@ public struct TaskReport {
             classification = ClassificationMetrics(truth: examples.map(\.label), predicted: predicted, classes: K)
             rocAUC = K == 2 ? ClassificationMetrics.rocAUC(scores: positiveScores, positive: examples.map { $0.label == 1 }) : nil
             regression = nil
-            predictions = predicted.map(Double.init)
         case .regression:
             regression = RegressionMetrics(truth: examples.map(\.rating), predicted: outputs)
             loss = regression!.rmse * regression!.rmse
             classification = nil
             rocAUC = nil
-            predictions = outputs
         }
     }
 

@@ -45,7 +45,7 @@ struct EvaluateCommand: ParsableCommand {
             let task = try TrainedTask(path: checkpoint, dataset: dataset)
             let examples = try task.examples(split)
             let outputs = try task.predict(examples, comm: comm)
-            let report = try TaskReport(spec: task.spec, examples: examples, outputs: outputs)
+            let report = TaskReport(spec: task.spec, examples: examples, outputs: outputs)
             guard comm.isCoordinator else { return }
             print("\(task.trained.checkpoint.directory.path) on \(split.rawValue) (\(examples.count) posts): \(report.summary)")
             if let confusion = report.classification?.confusion {

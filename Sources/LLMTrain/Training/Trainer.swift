@@ -69,7 +69,7 @@ public final class Trainer {
         BLASThreads.set(config.train.threads > 0 ? config.train.threads
                         : (comm.worldSize > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount))
         let seed = UInt64(config.train.seed)
-        let context = ObjectiveContext(config: config, plan: plan, rank: comm.rank, datasetDirectory: data.directory, log: log)
+        let context = ObjectiveContext(config: config, plan: plan, rank: comm.rank, datasetDirectory: data.directory)
         objective = try makeObjective?(context) ?? LanguageModelObjective(context: context, data: data)
         model = GPT(config: config.model, batchSize: plan.microBatch, sequenceLength: config.train.sequenceLength, seed: seed,
                     extraTensors: objective.headTensors)

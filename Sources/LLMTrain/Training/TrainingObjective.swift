@@ -77,5 +77,4 @@ public struct ObjectiveContext {
     public let plan: BatchPlan
     public let rank: Int
     public let datasetDirectory: URL
-    public let log: RunLog
 }
