@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "LLMModelTests", dependencies: ["LLMModel"]),
         .testTarget(name: "LLMDataTests", dependencies: ["LLMData"]),
         .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain"]),
-        .testTarget(name: "LLMTasksTests", dependencies: ["LLMTasks", "LLMTrain", "LLMModel"]),
+        .testTarget(name: "LLMTasksTests", dependencies: ["LLMTasks", "LLMTrain", "LLMModel", "LLMData"]),
         .testTarget(name: "EndToEndTests"),
     ],
     swiftLanguageModes: [.v5]

@@ -21,7 +21,12 @@ public enum TaskData {
         }
         let url = directory.appendingPathComponent(file)
         let all = try LabelledExample.load(url: url)
-        if spec.source.isEmpty && spec.labelField == "label" && spec.kind == .classification { return all }
+        let needsRating = spec.kind == .regression || spec.neutralBand > 0
+        for (line, record) in all.enumerated() where needsRating && record.rating == nil
+            && (spec.source.isEmpty || record.source == spec.source) {
+            throw TrainingError("\(url.path):\(line + 1): no 'rating', which \(spec.kind == .regression ? "regression" : "task.neutral_band") needs; keep to rated posts (task.source: vader_tweets)")
+        }
+        if spec.source.isEmpty && spec.labelField == "label" { return all }
         for (line, record) in all.enumerated() where record.source == nil {
             throw TrainingError("\(url.path):\(line + 1): no 'source' field, which task.source/task.label_field need; the dataset was prepared by an older version: prepare it again")
         }
@@ -31,7 +36,7 @@ public enum TaskData {
     /// The class names of the train split, sorted: the label set when `task.labels` is empty.
     public static func labels(directory: URL, spec: TaskSpec) throws -> [String] {
         let records = try records(directory: directory, split: .train, spec: spec)
-        let names = Set(records.map { spec.labelField == "source" ? $0.source ?? "" : $0.label }).sorted()
+        let names = Set(records.compactMap(spec.className)).sorted()
         guard !names.isEmpty else {
             throw TrainingError("\(directory.path): no labelled train posts\(spec.source.isEmpty ? "" : " from source '\(spec.source)'"); check task.source")
         }
@@ -45,18 +50,14 @@ public enum TaskData {
                                 endOfText: Int32) throws -> [TaskExample] {
         let index = Dictionary(uniqueKeysWithValues: spec.labels.enumerated().map { ($1, $0) })
         var out: [TaskExample] = []
-        for (line, record) in try records(directory: directory, split: split, spec: spec).enumerated() {
+        for record in try records(directory: directory, split: split, spec: spec) {
             let ids = Array(record.ids.prefix(sequenceLength - 1)) + [endOfText]
             switch spec.kind {
             case .classification:
-                let name = spec.labelField == "source" ? record.source ?? "" : record.label
-                guard let label = index[name] else { continue }
+                guard let name = spec.className(record), let label = index[name] else { continue }
                 out.append(TaskExample(ids: ids, label: label, rating: record.rating ?? .nan))
             case .regression:
-                guard let rating = record.rating else {
-                    throw TrainingError("\(directory.path)/\(split.rawValue).labels.jsonl: record \(line + 1) of the task's posts has no 'rating'; regression needs rated posts (task.source: vader_tweets)")
-                }
-                out.append(TaskExample(ids: ids, label: 0, rating: rating))
+                out.append(TaskExample(ids: ids, label: 0, rating: record.rating!))   // checked by records()
             }
         }
         guard !out.isEmpty else {

@@ -1,4 +1,5 @@
 import Foundation
+import LLMData
 import LLMTrain
 
 /// A fine-tuning task as the head and the data loader need it, resolved from the config's
@@ -13,6 +14,8 @@ public struct TaskSpec: Equatable, Sendable {
     public var source: String
     /// `label` or `source`: which sidecar field is the class.
     public var labelField: String
+    /// > 0: classes neg / neutral / pos from the rating with this band (see the config field).
+    public var neutralBand: Double
     /// The classes in head order (classification); `["rating"]` for regression.
     public var labels: [String]
     public var pooling: Pooling
@@ -24,6 +27,15 @@ public struct TaskSpec: Equatable, Sendable {
     /// The head in the flat parameter buffer: Hugging Face GPT2ForSequenceClassification's name, no bias.
     public func headTensors(modelDim: Int) -> [(name: String, shape: [Int])] {
         [(name: ScoreHead.tensorName, shape: [outputs, modelDim])]
+    }
+
+    /// A record's class name under this task, or nil when it has none (no rating for a band).
+    public func className(_ record: LabelledExample) -> String? {
+        if neutralBand > 0 {
+            guard let rating = record.rating else { return nil }
+            return rating < -neutralBand ? "neg" : rating > neutralBand ? "pos" : "neutral"
+        }
+        return labelField == "source" ? record.source : record.label
     }
 
     public var identity: TaskIdentity { TaskIdentity(kind: kind.rawValue, name: name, labels: labels) }
@@ -46,6 +58,8 @@ public struct TaskSpec: Equatable, Sendable {
         name = section.name
         source = section.source
         labelField = section.labelField
+        neutralBand = section.neutralBand
+        if neutralBand < 0 { throw TrainingError("task.neutral_band must not be negative, got \(neutralBand)") }
         labels = kind == .regression ? ["rating"] : section.labels
         self.pooling = pooling
         balancedClassWeights = section.classWeights == "balanced"

@@ -48,7 +48,7 @@ public final class TrainedTask {
     public func examples(_ split: CorpusSplit) throws -> [TaskExample] {
         if spec.kind == .classification && trained.config.task.labels.isEmpty {
             let records = try TaskData.records(directory: datasetDirectory, split: split, spec: spec)
-            let names = Set(records.map { spec.labelField == "source" ? $0.source ?? "" : $0.label })
+            let names = Set(records.compactMap(spec.className))
             let unknown = names.subtracting(spec.labels).sorted()
             guard unknown.isEmpty else {
                 throw TrainingError("\(datasetDirectory.path): the \(split.rawValue) posts have label(s) \(unknown) outside the checkpoint's label set \(spec.labels); evaluate on data with the labels the model was trained for")

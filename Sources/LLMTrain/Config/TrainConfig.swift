@@ -89,6 +89,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         public var source = ""
         /// Which field is the class: `label` (the sentiment label) or `source` (the corpus).
         public var labelField = "label"
+        /// > 0: the class comes from the post's rating instead: `neg` below -band, `pos` above
+        /// +band, `neutral` in between (VADER tweets; the shipped labels use 0.5).
+        public var neutralBand = 0.0
         /// The classes, in order; posts with another label are left out. Empty: every label of
         /// the train split, sorted.
         public var labels: [String] = []
@@ -102,7 +105,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         public var initFrom = ""
         public init() {}
         enum CodingKeys: String, CodingKey {
-            case kind, name, source, labelField = "label_field", labels, pooling
+            case kind, name, source, labelField = "label_field", neutralBand = "neutral_band", labels, pooling
             case classWeights = "class_weights", initFrom = "init_from"
         }
     }
