@@ -75,6 +75,13 @@ final class FinetuneTests: XCTestCase {
         let a = try straight.checksums(try straight.latestCheckpoint()), b = try split.checksums(try split.latestCheckpoint())
         XCTAssertEqual(a["model.safetensors"], b["model.safetensors"])
         XCTAssertEqual(a["optimizer.safetensors"], b["optimizer.safetensors"])
+        // Saved by 8 ranks, resumed by 2: the same global batches, so the same losses to tolerance.
+        let eight = try TrainingRun(self, "ft-from8")
+        try finetune(8, eight, ["--steps", "6", "--until-step", "3"])
+        try finetune(2, eight, ["--steps", "6", "--resume"])
+        for (x, y) in zip(try eight.trainLosses(), try straight.trainLosses()) {
+            XCTAssertEqual(x.loss, y.loss, accuracy: 1e-4 * max(1, abs(y.loss)), "step \(x.step)")
+        }
     }
 
     /// `classify` on the raw test tweets gives the labels and probabilities `evaluate` gave.
@@ -86,6 +93,18 @@ final class FinetuneTests: XCTestCase {
                                                              "--predictions", predictions.path], directory: repositoryRoot)
         XCTAssertEqual(evaluated.status, 0, evaluated.output)
         XCTAssertTrue(evaluated.stdout.contains("macro-F1"), evaluated.output)
+        // Under mpirun the posts are split across ranks; the scores are the same.
+        let metrics = { (ranks: Int) throws -> [String: Any] in
+            let out = run.directory.appendingPathComponent("test-\(ranks).json")
+            let arguments = ["evaluate", "--checkpoint", run.path, "--output", out.path]
+            let result = ranks == 1 ? try Launcher.run("swift-llm-train", arguments, directory: repositoryRoot)
+                : try Launcher.mpirun(ranks, "swift-llm-train", arguments, directory: repositoryRoot)
+            XCTAssertEqual(result.status, 0, result.output)
+            return try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as! [String: Any]
+        }
+        let one = try metrics(1), two = try metrics(2)
+        XCTAssertEqual(one["confusion"] as! [[Int]], two["confusion"] as! [[Int]])
+        XCTAssertEqual(one["val_loss"] as! Double, two["val_loss"] as! Double, accuracy: 1e-5)
         // The same tweets, raw, in file order: the test split's neg/pos posts of the shipped corpus.
         let corpus = repositoryRoot.appendingPathComponent("Sources/LLMData/Corpora/vader_tweets.jsonl")
         let tweets = try String(contentsOf: corpus, encoding: .utf8).split(separator: "\n").filter { line in
