@@ -22,7 +22,8 @@ struct BagOfWords {
     func row(_ text: String) -> Row {
         var counts: [Int: Int] = [:]
         for term in Self.terms(text) { if let i = index[term] { counts[i, default: 0] += 1 } }
-        var row = counts.map { (index: $0.key, value: (1 + log(Double($0.value))) * idf[$0.key]) }.sorted { $0.index < $1.index }
+        var row = counts.map { (index: $0.key, value: (1 + log(Double($0.value))) * idf[$0.key]) }
+            .sorted { $0.index < $1.index }
         let norm = row.reduce(0) { $0 + $1.value * $1.value }.squareRoot()
         if norm > 0 { for i in row.indices { row[i].value /= norm } }
         return row

@@ -42,7 +42,9 @@ struct LogisticRegression {
     /// The logits of a row.
     func logits(_ row: BagOfWords.Row) -> [Double] {
         let width = features + 1
-        return (0..<classes).map { k in row.reduce(weights[k * width + features]) { $0 + weights[k * width + $1.index] * $1.value } }
+        return (0..<classes).map { k in
+            row.reduce(weights[k * width + features]) { $0 + weights[k * width + $1.index] * $1.value }
+        }
     }
 
     static func probabilities(_ row: BagOfWords.Row, _ w: [Double], _ K: Int, _ width: Int) -> [Double] {

@@ -4,7 +4,8 @@ import LLMData
 /// One JSON line per post for `evaluate --predictions` and `classify`: the predicted label and
 /// each class's probability (or the predicted rating), plus the text or true label when known.
 public enum PredictionLines {
-    public static func line(_ spec: TaskSpec, outputs: ArraySlice<Double>, text: String? = nil, truth: String? = nil) -> String {
+    public static func line(_ spec: TaskSpec, outputs: ArraySlice<Double>, text: String? = nil,
+                            truth: String? = nil) -> String {
         var fields: [String] = []
         if let text { fields.append("\"text\":" + jsonStringLiteral(text)) }
         if let truth { fields.append("\"truth\":" + jsonStringLiteral(truth)) }

@@ -30,7 +30,8 @@ public struct TaskReport {
             }
             loss = lossSum / Double(examples.count)
             classification = ClassificationMetrics(truth: examples.map(\.label), predicted: predicted, classes: K)
-            rocAUC = K == 2 ? ClassificationMetrics.rocAUC(scores: positiveScores, positive: examples.map { $0.label == 1 }) : nil
+            rocAUC = K == 2
+                ? ClassificationMetrics.rocAUC(scores: positiveScores, positive: examples.map { $0.label == 1 }) : nil
             regression = nil
         case .regression:
             regression = RegressionMetrics(truth: examples.map(\.rating), predicted: outputs)

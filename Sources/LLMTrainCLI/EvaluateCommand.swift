@@ -16,7 +16,8 @@ struct EvaluateCommand: ParsableCommand {
 
         Examples:
           swift-llm-train evaluate --checkpoint runs/sentiment-en --split test
-          swift-llm-train evaluate --checkpoint runs/sentiment-en/checkpoints/step-000300 --output test.json --predictions test.jsonl
+          swift-llm-train evaluate --checkpoint runs/sentiment-en/checkpoints/step-000300 --output test.json
+          swift-llm-train evaluate --checkpoint runs/sentiment-en --predictions test.jsonl
         """
     )
 
