@@ -8,6 +8,7 @@ import PackageDescription
 //   LLMModel         GPT model: one flat parameter buffer, hand-written forward/backward, AdamW
 //   LLMData          normaliser, byte-level BPE tokenizer, corpora, token files, data loader
 //   LLMTrain         configs, trainer loop, checkpoints (safetensors), metrics, benchmarks
+//   LLMTasks         fine-tuning on labelled posts: score head, task objective, metrics, baseline
 //   LLMReport        charts (SVG), the HTML run report, attention maps and attributions
 //   LLMGenerate      sampling and batched generation with the KV cache (`generate`)
 //   LLMExchange      Hugging Face export/import (config.json, model.safetensors, tokenizer.json)
@@ -36,8 +37,10 @@ let package = Package(
         .target(name: "LLMReport", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMGenerate", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMExchange", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
+        .target(name: "LLMTasks", dependencies: ["LLMTrain", "LLMComm", "LLMModel", "LLMData", "LLMSupport"]),
         .executableTarget(name: "LLMTrainCLI", dependencies: [
-            "LLMTrain", "LLMReport", "LLMGenerate", "LLMExchange", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LLMTrain", "LLMTasks", "LLMReport", "LLMGenerate", "LLMExchange",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LLMMPIChecks", dependencies: ["LLMComm"]),
         // Assertions shared by the test targets (large-array comparisons that report the first difference).
@@ -47,6 +50,7 @@ let package = Package(
         .testTarget(name: "LLMDataTests", dependencies: ["LLMData", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain", "LLMSupport", "LLMTestSupport", "Yams"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LLMTestSupport"]),
+        .testTarget(name: "LLMTasksTests", dependencies: ["LLMTasks", "LLMTrain", "LLMModel", "LLMData", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMGenerateTests", dependencies: ["LLMGenerate", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMExchangeTests", dependencies: ["LLMExchange", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMReportTests", dependencies: ["LLMReport", "LLMModel", "LLMData", "LLMSupport", "LLMTestSupport"]),

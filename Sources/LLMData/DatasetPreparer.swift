@@ -37,7 +37,8 @@ public enum DatasetPreparer {
             streams[post.split, default: []].append(tokenizer.endOfTextID)
             postCounts[post.split, default: 0] += 1
             if let label = post.label {
-                labelLines[post.split, default: []].append("{\"ids\":[" + ids.map(String.init).joined(separator: ",") + "],\"label\":" + jsonStringLiteral(label) + "}")
+                let example = LabelledExample(ids: ids, label: label, rating: post.rating, source: post.source)
+                labelLines[post.split, default: []].append(example.jsonLine)
             }
         }
         var splits = [String: DatasetManifest.SplitFiles]()

@@ -27,6 +27,11 @@ import LLMSupport
 // .nan. A forward with targets turns model.logits into softmax probabilities in place (fused
 // cross-entropy) and fills model.losses (B, T); backward() then turns them into dlogits, so
 // each backward needs its own forward with targets. Tokens outside 0..<vocabSize trap.
+// Task heads (LLMTasks) use the trunk alone: forwardHidden(inputs:batch:time:) runs b <= B posts
+// of t <= T tokens, (b, t) row-major, up to the final LayerNorm (model.hidden, (b, t, C)), and
+// backwardHidden(_:) takes d(hidden) and runs the trunk backward. A head's weights are extra
+// named tensors (e.g. score.weight [labels, C]) appended to the one flat buffer by init, so the
+// optimiser, shards, all-reduce and checkpoints see a single buffer as before.
 // With debugChecks on, each forward scans every activation and sets `nonFinite` to the first
 // NaN/Inf (layer and tensor name), or nil; the trainer decides whether to stop.
 // Memory: parameters, gradients, activations and backward scratch are allocated and touched
@@ -81,14 +86,24 @@ public final class GPT {
     let dresidual, dsmall, dbig, dhidden, dattScratch, lnScratch: UnsafeMutablePointer<Float>
     let inputs, targets: UnsafeMutablePointer<Int32>
     var haveTargets = false
+    /// (batch, time) of the last forward: the backward runs over the same rows.
+    private var lastBatch = 0, lastTime = 0
 
-    public init(config: GPTConfig, batchSize: Int, sequenceLength: Int, seed: UInt64) {
+    /// The final LayerNorm output (b, t, C) of the last forward, row-major from the start.
+    public var hidden: UnsafePointer<Float> { UnsafePointer(lnf) }
+
+    /// `extraTensors` (a task head) are appended after ln_f and initialised like the trunk's
+    /// tensors (matrices normal(0, 0.02), vectors 0), drawn after them so the trunk is unchanged.
+    public init(config: GPTConfig, batchSize: Int, sequenceLength: Int, seed: UInt64,
+                extraTensors: [(name: String, shape: [Int])] = []) {
         precondition(sequenceLength >= 1 && sequenceLength <= config.contextLength, "sequence length must be in 1...contextLength")
         precondition(batchSize >= 1 && config.modelDim % config.heads == 0, "modelDim must be a multiple of heads")
         self.config = config
         self.batchSize = batchSize
         self.sequenceLength = sequenceLength
-        layout = ParameterLayout(config: config)
+        var layout = ParameterLayout(config: config)
+        for extra in extraTensors { _ = layout.add(extra.name, extra.shape) }
+        self.layout = layout
         tensors = layout.tensors
         parameterCount = layout.count
         parameters = .allocate(capacity: parameterCount)
@@ -168,8 +183,42 @@ public final class GPT {
     /// inputs, targets: B*T token ids, row-major (B, T). Returns the mean loss, or .nan without targets.
     @discardableResult
     public func forward(inputs tokenInputs: UnsafePointer<Int32>, targets tokenTargets: UnsafePointer<Int32>?) -> Float {
-        let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
-        let NH = config.heads, BT = B * T
+        let BT = batchSize * sequenceLength, C = config.modelDim, V = config.vocabSize
+        runTrunk(inputs: tokenInputs, batch: batchSize, time: sequenceLength)
+        // Tied LM head: logits (BT, V) = lnf (BT, C) @ wte^T.
+        sgemm(transB: true, m: BT, n: V, k: C, a: lnf, lda: C, b: parameters.baseAddress! + layout.wte, ldb: C, beta: 0,
+              c: logits.baseAddress!, ldc: V)
+        if debugChecks && nonFinite == nil { nonFinite = findNonFinite(logits.baseAddress!, BT * V, nil, "logits") }
+
+        guard let tokenTargets else {
+            haveTargets = false
+            return .nan
+        }
+        for i in 0..<BT {
+            precondition(tokenTargets[i] >= 0 && Int(tokenTargets[i]) < V, "target token out of range")
+            targets[i] = tokenTargets[i]
+        }
+        SoftmaxCrossEntropy.forward(logitsToProbs: logits.baseAddress!, losses: losses.baseAddress!, targets: targets,
+                                    rows: BT, vocab: V)
+        haveTargets = true
+        var sum: Float = 0
+        for i in 0..<BT { sum += losses[i] }
+        return sum / Float(BT)
+    }
+
+    /// The trunk alone over b <= batchSize rows of t <= sequenceLength tokens (positions 0..<t),
+    /// leaving the final LayerNorm output in `hidden` (b, t, C). A following `backwardHidden`
+    /// runs over the same rows.
+    public func forwardHidden(inputs tokenInputs: UnsafePointer<Int32>, batch B: Int, time T: Int) {
+        runTrunk(inputs: tokenInputs, batch: B, time: T)
+        haveTargets = false
+    }
+
+    private func runTrunk(inputs tokenInputs: UnsafePointer<Int32>, batch B: Int, time T: Int) {
+        precondition(B >= 1 && B <= batchSize && T >= 1 && T <= sequenceLength, "batch/time beyond the model's buffers")
+        let C = config.modelDim, V = config.vocabSize, NH = config.heads, BT = B * T
+        lastBatch = B
+        lastTime = T
         for i in 0..<BT { inputs[i] = tokenInputs[i] }
         for i in 0..<BT { precondition(inputs[i] >= 0 && Int(inputs[i]) < V, "input token out of range") }
         let p = parameters.baseAddress!
@@ -196,25 +245,7 @@ public final class GPT {
         }
         LayerNorm.forward(out: lnf, mean: lnfMean, rstd: lnfRstd, inp: residual, weight: p + layout.lnfw,
                           bias: p + layout.lnfb, rows: BT, channels: C)
-        // Tied LM head: logits (BT, V) = lnf (BT, C) @ wte^T.
-        sgemm(transB: true, m: BT, n: V, k: C, a: lnf, lda: C, b: p + layout.wte, ldb: C, beta: 0,
-              c: logits.baseAddress!, ldc: V)
-        if debugChecks { nonFinite = findNonFinite() }
-
-        guard let tokenTargets else {
-            haveTargets = false
-            return .nan
-        }
-        for i in 0..<BT {
-            precondition(tokenTargets[i] >= 0 && Int(tokenTargets[i]) < V, "target token out of range")
-            targets[i] = tokenTargets[i]
-        }
-        SoftmaxCrossEntropy.forward(logitsToProbs: logits.baseAddress!, losses: losses.baseAddress!, targets: targets,
-                                    rows: BT, vocab: V)
-        haveTargets = true
-        var sum: Float = 0
-        for i in 0..<BT { sum += losses[i] }
-        return sum / Float(BT)
+        if debugChecks { nonFinite = findNonFinite(batch: B, time: T) }
     }
 
     /// Adds the gradient of (mean loss * lossScale) into `gradients`. Needs a forward with targets
@@ -222,19 +253,26 @@ public final class GPT {
     public func backward(lossScale: Float = 1) {
         precondition(haveTargets, "backward needs a forward with targets first")
         haveTargets = false
-        let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
-        let NH = config.heads, BT = B * T
+        let BT = batchSize * sequenceLength, C = config.modelDim, V = config.vocabSize
         let p = parameters.baseAddress!, g = gradients.baseAddress!
         let dlogits = logits.baseAddress!
         SoftmaxCrossEntropy.backward(probsToDlogits: dlogits, targets: targets, scale: lossScale / Float(BT), rows: BT, vocab: V)
         // dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf
         sgemm(m: BT, n: C, k: V, a: dlogits, lda: V, b: p + layout.wte, ldb: C, beta: 0, c: dsmall, ldc: C)
         sgemm(transA: true, m: V, n: C, k: BT, a: dlogits, lda: V, b: lnf, ldb: C, beta: 1, c: g + layout.wte, ldc: C)
+        backwardHidden(dsmall)
+    }
+
+    /// Adds into `gradients` the trunk's part of the gradient, given d(loss)/d(hidden) (b, t, C)
+    /// for the rows of the last forward. `dHidden` is read before any scratch is overwritten.
+    public func backwardHidden(_ dHidden: UnsafePointer<Float>) {
+        let B = lastBatch, T = lastTime, C = config.modelDim, NH = config.heads, BT = B * T
+        precondition(BT > 0, "backwardHidden needs a forward first")
+        let p = parameters.baseAddress!, g = gradients.baseAddress!
         dresidual.update(repeating: 0, count: BT * C)
         let lastResidual = UnsafePointer(blocks.last?.res3 ?? encoded)
         LayerNorm.backward(dinp: dresidual, dweight: g + layout.lnfw, dbias: g + layout.lnfb, scratch: lnScratch,
-                           dout: dsmall, inp: lastResidual, weight: p + layout.lnfw, mean: lnfMean, rstd: lnfRstd, rows: BT, channels: C)
-
+                           dout: dHidden, inp: lastResidual, weight: p + layout.lnfw, mean: lnfMean, rstd: lnfRstd, rows: BT, channels: C)
         // Walking down the blocks, dresidual holds d(res3), then d(res2), then d(block input).
         for l in stride(from: blocks.count - 1, through: 0, by: -1) {
             let a = blocks[l], w = layout.blocks[l]
@@ -261,14 +299,10 @@ public final class GPT {
         Encoder.backward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: dresidual, tokens: inputs, batch: B, time: T, channels: C)
     }
 
-    /// Scans the forward's activations in order and returns the first NaN/Inf.
-    func findNonFinite() -> NonFiniteActivation? {
-        let B = batchSize, T = sequenceLength, C = config.modelDim, BT = B * T
-        func scan(_ ptr: UnsafePointer<Float>, _ n: Int, _ layer: Int?, _ name: String) -> NonFiniteActivation? {
-            for i in 0..<n where !ptr[i].isFinite { return NonFiniteActivation(layer: layer, activation: name, index: i) }
-            return nil
-        }
-        if let bad = scan(encoded, BT * C, nil, "embedding") { return bad }
+    /// Scans the trunk's activations of a (B, T) forward in order and returns the first NaN/Inf.
+    func findNonFinite(batch B: Int, time T: Int) -> NonFiniteActivation? {
+        let C = config.modelDim, BT = B * T
+        if let bad = findNonFinite(encoded, BT * C, nil, "embedding") { return bad }
         for (l, a) in blocks.enumerated() {
             let checks: [(UnsafeMutablePointer<Float>, Int, String)] = [
                 (a.ln1, BT * C, "ln_1"), (a.qkv, BT * 3 * C, "attn.c_attn"),
@@ -276,9 +310,13 @@ public final class GPT {
                 (a.res2, BT * C, "attn.c_proj+residual"), (a.ln2, BT * C, "ln_2"), (a.fch, BT * 4 * C, "mlp.c_fc"),
                 (a.fchAct, BT * 4 * C, "mlp.activation"), (a.res3, BT * C, "mlp.c_proj+residual"),
             ]
-            for (ptr, n, name) in checks { if let bad = scan(ptr, n, l, name) { return bad } }
+            for (ptr, n, name) in checks { if let bad = findNonFinite(ptr, n, l, name) { return bad } }
         }
-        if let bad = scan(lnf, BT * C, nil, "ln_f") { return bad }
-        return scan(logits.baseAddress!, BT * config.vocabSize, nil, "logits")
+        return findNonFinite(lnf, BT * C, nil, "ln_f")
+    }
+
+    func findNonFinite(_ ptr: UnsafePointer<Float>, _ n: Int, _ layer: Int?, _ name: String) -> NonFiniteActivation? {
+        for i in 0..<n where !ptr[i].isFinite { return NonFiniteActivation(layer: layer, activation: name, index: i) }
+        return nil
     }
 }

@@ -75,7 +75,7 @@ struct ParameterLayout {
         lnfb = add("ln_f.bias", [C])
     }
 
-    private mutating func add(_ name: String, _ shape: [Int]) -> Int {
+    mutating func add(_ name: String, _ shape: [Int]) -> Int {
         let n = shape.reduce(1, *)
         tensors.append(ParameterTensor(name: name, shape: shape, offset: count, count: n, decays: shape.count >= 2))
         count += n

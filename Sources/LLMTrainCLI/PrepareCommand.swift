@@ -9,7 +9,7 @@ struct PrepareCommand: ParsableCommand {
         abstract: "Normalise and tokenise corpus files into per-split token files, label sidecars and a manifest.",
         discussion: """
         Writes OUTPUT/train.bin, validation.bin, test.bin (header + little-endian token ids, posts \
-        separated by <|endoftext|>), OUTPUT/<split>.labels.jsonl ({"ids": [...], "label": ...} per \
+        separated by <|endoftext|>), OUTPUT/<split>.labels.jsonl ({"ids": [...], "label": ..., "rating": ..., "source": ...} per \
         labelled post), a copy of the tokenizer and OUTPUT/manifest.json with SHA-256 checksums. \
         A post's split is a hash of its text (90/5/5), so adding posts never reshuffles the others.
         """)

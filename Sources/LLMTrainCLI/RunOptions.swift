@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import LLMTrain
 
-/// The options every training-style command shares (`train` today): config, overrides, the run
-/// directory and how to resume. One `@OptionGroup`, so each command's help says the same thing.
+/// The options every training-style command shares (`train`, `finetune`): config, overrides, the
+/// run directory and how to resume. One `@OptionGroup`, so each command's help says the same thing.
 struct RunOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("YAML config (presets in Configs/); fields not given keep their defaults.", valueName: "file"))
     var config: String?
@@ -17,8 +17,8 @@ struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop after this step with a checkpoint, keeping the schedule of train.steps (to split a run into jobs).", valueName: "step"))
     var untilStep: Int?
 
-    @Option(help: ArgumentHelp("The run's folder: checkpoints, metrics.jsonl, prepared data.", valueName: "dir"))
-    var runDir: String = "runs/default"
+    @Option(help: ArgumentHelp("The run's folder: checkpoints, metrics.jsonl, prepared data (default: runs/default for train, runs/finetune for finetune).", valueName: "dir"))
+    var runDir: String?
 
     @Option(defaultAsFlag: "latest",
             help: ArgumentHelp("Resume: bare --resume takes the latest checkpoint in --run-dir; --resume PATH a checkpoint (or run) directory.", valueName: "path"))
@@ -33,12 +33,14 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Check every layer's output for NaN/Inf and log verbosely (slower).")
     var debug = false
 
-    /// The config (file, then --set, then --steps) and the trainer options these flags ask for.
-    func trainOptions() throws -> TrainOptions {
+    /// The config (file, then --set, then --steps, then `adjust`) and the trainer options these
+    /// flags ask for.
+    func trainOptions(defaultRunDirectory: String, adjust: (inout TrainConfig) -> Void = { _ in }) throws -> TrainOptions {
         var config = try TrainConfig.load(path: self.config, overrides: overrides)
         if let steps { config.train.steps = steps }
+        adjust(&config)
         try config.validate(source: self.config ?? "config")
-        var options = TrainOptions(config: config, runDirectory: URL(fileURLWithPath: runDir))
+        var options = TrainOptions(config: config, runDirectory: URL(fileURLWithPath: runDirectory(default: defaultRunDirectory)))
         options.resume = resume.map { $0 == "latest" ? .latest : .path($0) }
         options.allowFallback = allowFallback
         options.allowConfigChange = allowConfigChange
@@ -46,4 +48,6 @@ struct RunOptions: ParsableArguments {
         options.untilStep = untilStep
         return options
     }
+
+    func runDirectory(default name: String) -> String { runDir ?? name }
 }

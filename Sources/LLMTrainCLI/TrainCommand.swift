@@ -27,9 +27,9 @@ struct TrainCommand: ParsableCommand {
     mutating func run() throws {
         let comm = try MPICommunicator.world()
         do {
-            let trainer = try Trainer(options: try options.trainOptions(), comm: comm)
+            let trainer = try Trainer(options: try options.trainOptions(defaultRunDirectory: "runs/default"), comm: comm)
             try trainer.run()
-            if comm.isCoordinator { print(RunPlots.afterTraining(URL(fileURLWithPath: options.runDir))) }
+            if comm.isCoordinator { print(RunPlots.afterTraining(URL(fileURLWithPath: options.runDirectory(default: "runs/default")))) }
         } catch {
             // One rank's failure must end them all, with the rank and cause named.
             if comm.worldSize > 1 { comm.abort("\(error)") }

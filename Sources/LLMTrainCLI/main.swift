@@ -13,7 +13,8 @@ struct SwiftLLMTrain: ParsableCommand {
         mpirun the same binary is the single-process debug mode (world size 1).
         """,
         version: swiftLLMTrainVersion,
-        subcommands: [TrainCommand.self, PrepareCommand.self, TokenizerCommand.self, GenerateCommand.self,
+        subcommands: [TrainCommand.self, FinetuneCommand.self, EvaluateCommand.self, ClassifyCommand.self,
+                      BaselineCommand.self, PrepareCommand.self, TokenizerCommand.self, GenerateCommand.self,
                       ExportCommand.self, ImportCommand.self, PlotCommand.self, ReportCommand.self, ExplainCommand.self,
                       BenchCommand.self],
         defaultSubcommand: TrainCommand.self

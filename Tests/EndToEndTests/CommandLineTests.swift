@@ -10,7 +10,10 @@ final class CommandLineTests: XCTestCase {
         let listed = Set(top.stdout.split(separator: "\n").compactMap { line -> String? in
             line.hasPrefix("  ") ? line.split(separator: " ").first.map(String.init) : nil
         })
-        for command in ["train", "bench", "tokenizer", "prepare", "plot", "report", "explain", "generate", "export", "import"] {
+        for command in [
+            "train", "finetune", "evaluate", "classify", "baseline", "bench", "tokenizer", "prepare", "plot", "report",
+            "explain", "generate", "export", "import",
+        ] {
             XCTAssertTrue(listed.contains(command), "--help lacks \(command): \(top.stdout)")
         }
         let train = try Launcher.run("swift-llm-train", ["train", "--help"])
@@ -24,6 +27,17 @@ final class CommandLineTests: XCTestCase {
         let version = try Launcher.run("swift-llm-train", ["--version"])
         XCTAssertEqual(version.status, 0, version.output)
         XCTAssertTrue(version.stdout.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, version.stdout)
+        let tasks = [("finetune", ["--config", "--set", "--from", "--steps", "--run-dir", "--resume", "--until-step"]),
+                     ("evaluate", ["--checkpoint", "--split", "--dataset", "--output", "--predictions"]),
+                     ("classify", ["--checkpoint", "--input", "--text-field", "--output", "--dataset"]),
+                     ("baseline", ["--config", "--set", "--dataset", "--output"])]
+        for (command, options) in tasks {
+            let help = try Launcher.run("swift-llm-train", [command, "--help"])
+            XCTAssertEqual(help.status, 0, help.output)
+            for option in options {
+                XCTAssertTrue(help.stdout.contains(option), "\(command) --help lacks \(option): \(help.stdout)")
+            }
+        }
     }
 
     /// `swift-llm-train` alone trains the default model on the embedded corpus into runs/default;

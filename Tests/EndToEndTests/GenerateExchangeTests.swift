@@ -96,6 +96,6 @@ final class GenerateExchangeTests: XCTestCase {
 
         let missing = try generate(["--model", work.path + "/nothing", "--prompt", "hi"])
         XCTAssertNotEqual(missing.status, 0)
-        XCTAssertTrue(missing.stderr.contains("not a checkpoint directory"), missing.output)
+        XCTAssertTrue(missing.stderr.contains("nothing: no such checkpoint or run directory"), missing.output)
     }
 }

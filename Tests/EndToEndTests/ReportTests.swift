@@ -147,7 +147,7 @@ extension ReportTests {
     func testExplainBadInputSaysWhatIsWrong() throws {
         let missing = try Launcher.run("swift-llm-train", ["explain", "--model", "/nonexistent/run", "--text", "hi"])
         XCTAssertNotEqual(missing.status, 0)
-        XCTAssertTrue(missing.stderr.contains("/nonexistent/run: not a checkpoint"), missing.output)
+        XCTAssertTrue(missing.stderr.contains("/nonexistent/run: no such checkpoint or run directory"), missing.output)
         let layer = try Launcher.run("swift-llm-train", ["explain", "--model", Self.run.path, "--text", "hi", "--layer", "7"])
         XCTAssertTrue(layer.stderr.contains("--layer 7: the model has 2 layers"), layer.output)
         // Attributions need a classifier: the attention maps are still written, then a clear error.

@@ -26,7 +26,9 @@ final class DatasetPreparerTests: XCTestCase {
         let labels = try LabelledExample.load(url: dir.appendingPathComponent(manifest.splits["test"]!.labelsFile!))
         XCTAssertEqual(labels.count, 203)
         let firstTest = posts.first { $0.split == .test }!
-        XCTAssertEqual(labels[0], LabelledExample(ids: t.encode(TextNormalizer().normalize(firstTest.text)), label: firstTest.label!))
+        XCTAssertEqual(labels[0], LabelledExample(ids: t.encode(TextNormalizer().normalize(firstTest.text)), label: firstTest.label!,
+                                                  rating: firstTest.rating, source: "vader_tweets"))
+        XCTAssertEqual(firstTest.rating, 2.726315789, "the sidecar keeps VADER's rating for regression")
 
         let reloaded = try BPETokenizer.load(from: dir.appendingPathComponent(manifest.tokenizerFile))
         XCTAssertEqual(reloaded.tokenizerJSON(), t.tokenizerJSON())

@@ -26,13 +26,15 @@ public final class SavedModel {
     public let tokenizer: BPETokenizer
     public let normalizer: NormalizerConfig
 
-    /// `path`: a checkpoint directory, or a run directory (its latest checkpoint). The files read
+    /// `path`: a checkpoint directory, or a run directory (its best, else latest checkpoint; see
+    /// `TrainedModel`, which finds and opens it for every command that uses a model). The files read
     /// are verified against the checkpoint's manifest first (not the optimiser's, twice the
     /// weights' size and unused here).
     public init(path: String, tokenizer explicitTokenizer: String? = nil) throws {
-        checkpoint = try SavedModel.locate(path)
-        try checkpoint.verify(files: [ModelCheckpoint.modelFile, Checkpoint.stateFileName, Self.tokenizerFile, Self.normalizerFile])
-        state = try checkpoint.loadState(TrainingState.self)
+        let trained = try TrainedModel(path: path, verifying: [ModelCheckpoint.modelFile, Checkpoint.stateFileName,
+                                                               Self.tokenizerFile, Self.normalizerFile, "config.yaml"])
+        checkpoint = trained.checkpoint
+        state = trained.state
         let weights = try SafeTensorsFile(contentsOf: checkpoint.file(ModelCheckpoint.modelFile))
         if weights.tensors.contains(where: { $0.name == "score.weight" }) {
             throw TrainingError("\(checkpoint.directory.path) is a classifier (it has a score.weight head); generate and export take language models only (a GPT2ForSequenceClassification export is not implemented yet): use the checkpoint it was fine-tuned from")
@@ -65,20 +67,6 @@ public final class SavedModel {
         let model = GPT(config: config, batchSize: batchSize, sequenceLength: sequenceLength, seed: 0)
         model.parameters.baseAddress!.update(from: parameters.baseAddress!, count: parameters.count)
         return model
-    }
-
-    /// A checkpoint directory as given, or a run directory's latest checkpoint.
-    static func locate(_ path: String) throws -> Checkpoint {
-        let url = URL(fileURLWithPath: path)
-        let fm = FileManager.default
-        if fm.fileExists(atPath: url.appendingPathComponent(Checkpoint.stateFileName).path) {
-            return Checkpoint(step: Checkpoint.step(fromDirectoryName: url.lastPathComponent) ?? 0, directory: url)
-        }
-        if fm.fileExists(atPath: url.appendingPathComponent("checkpoints").path),
-           let latest = try CheckpointStore(runDirectory: url).latest() {
-            return latest
-        }
-        throw TrainingError("\(path): not a checkpoint directory (no \(Checkpoint.stateFileName)) nor a run directory with checkpoints; pass e.g. runs/NAME/checkpoints/latest's step-N directory or runs/NAME")
     }
 
     private static func tokenizerAndNormalizer(checkpoint: Checkpoint, state: TrainingState,

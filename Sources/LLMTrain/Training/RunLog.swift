@@ -29,10 +29,13 @@ public final class RunLog {
         self.handle = handle
     }
 
-    /// Appends one metrics record; keys are sorted so lines diff and grep well.
-    public func record(_ fields: [String: Double], strings: [String: String] = [:], event: String) {
+    /// Appends one metrics record; keys are sorted so lines diff and grep well. `strings` holds
+    /// text fields (the BLAS kernel), `arrays` JSON arrays (label names, a confusion matrix as [[Int]]).
+    public func record(_ fields: [String: Double], strings: [String: String] = [:], arrays: [String: Any] = [:],
+                       event: String) {
         var object: [String: Any] = fields.mapValues { $0.isFinite ? $0 as Any : String(describing: $0) as Any }
         object.merge(strings) { number, _ in number }
+        object.merge(arrays) { $1 }
         object["event"] = event
         object["time"] = Date().timeIntervalSince1970
         write(object)

@@ -2,31 +2,14 @@ import Foundation
 import LLMModel
 
 extension Trainer {
-    /// Mean validation loss over the first `eval.sequences` windows, split across ranks.
-    func evaluate() throws -> Double {
-        let B = plan.microBatch, T = config.train.sequenceLength
-        let count = min(config.eval.sequences, data.validation.windowCount)
-        var sum = 0.0, positions = 0.0
-        var mine = Array(stride(from: comm.rank, to: count, by: comm.worldSize))[...]
-        while !mine.isEmpty {
-            let batch = mine.prefix(B)
-            mine = mine.dropFirst(B)
-            for b in 0..<B {  // a short last batch repeats its first window; only real rows count
-                let sample = b < batch.count ? batch[batch.startIndex + b] : batch[batch.startIndex]
-                data.validation.fill(sample: sample, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
-            }
-            _ = model.forward(inputs: inputs.baseAddress!, targets: targets.baseAddress!)
-            for i in 0..<(batch.count * T) { sum += Double(model.losses[i]) }
-            positions += Double(batch.count * T)
-        }
-        let totals = try comm.allReduce([sum, positions], .sum)
-        let loss = totals[0] / max(totals[1], 1)
-        state.lastValidationLoss = loss
-        if loss < (state.bestValidationLoss ?? .infinity) { state.bestValidationLoss = loss }
-        log.record(["step": Double(state.step), "val_loss": loss, "val_ppl": exp(loss),
-                    "val_sequences": Double(count)], event: "eval")
-        log.note("step \(state.step): val loss \(format(loss, 4)) | val ppl \(format(exp(loss), 2)) | \(count) sequences")
-        return loss
+    /// The objective's validation metrics, recorded as an `eval` event and printed.
+    func evaluate() throws -> Evaluation {
+        let result = try objective.evaluate(model: model, comm: comm)
+        state.lastValidationLoss = result.loss
+        if result.loss < (state.bestValidationLoss ?? .infinity) { state.bestValidationLoss = result.loss }
+        log.record(result.numbers.merging(["step": Double(state.step)]) { $1 }, arrays: result.arrays, event: "eval")
+        log.note("step \(state.step): \(result.summary)")
+        return result
     }
 
     /// Replicas must hold identical weights; a cheap checksum compared across ranks catches drift.

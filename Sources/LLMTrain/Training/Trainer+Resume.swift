@@ -19,6 +19,9 @@ extension Trainer {
                 guard loaded.tokenizerSHA256 == data.tokenizerSHA256 else {
                     throw TrainingError("\(checkpoint.directory.path): saved with tokenizer sha256 \(loaded.tokenizerSHA256.prefix(12))…, but this run's tokenizer is \(data.tokenizerSHA256.prefix(12))…; resume with the same tokenizer and dataset")
                 }
+                guard loaded.task == objective.task else {
+                    throw TrainingError("\(checkpoint.directory.path): saved for \(describe(loaded.task)), but this run trains \(describe(objective.task)); resume with the same task and label set")
+                }
                 try checkConfigChanges(saved: loaded, checkpoint: checkpoint)
                 try ModelCheckpoint.read(into: model, optimizer: optimizer, from: checkpoint.directory)
                 stateBytes = Array(try JSONEncoder().encode(loaded))
@@ -60,6 +63,28 @@ extension Trainer {
         }
         log.note("--allow-config-change: continuing with changed settings: \(list)")
         log.record(changed.map(\.change), event: "config_change")
+    }
+
+    /// Fine-tuning starts from a pre-trained model: rank 0 copies every trunk tensor from it
+    /// (the task head keeps its fresh initialisation); the caller then broadcasts the weights.
+    func loadPretrainedTrunk(_ path: String) throws {
+        var failure: [UInt8] = []
+        if comm.isCoordinator {
+            do {
+                let pretrained = try TrainedModel(path: path)
+                guard pretrained.state.tokenizerSHA256 == data.tokenizerSHA256 else {
+                    throw TrainingError("\(pretrained.checkpoint.directory.path): pre-trained with tokenizer sha256 \(pretrained.state.tokenizerSHA256.prefix(12))…, but this run's dataset uses \(data.tokenizerSHA256.prefix(12))…; prepare the task data with the pre-training tokenizer")
+                }
+                try pretrained.readWeights(into: model, skipping: Set(objective.headTensors.map(\.name)))
+                state.pretrainedFrom = pretrained.checkpoint.directory.path
+                state.pretrainingTokens = pretrained.state.tokensSeen
+                log.note("initialised the trunk from \(pretrained.checkpoint.directory.path) (step \(pretrained.state.step), \(pretrained.state.tokensSeen) tokens of pre-training)")
+            } catch {
+                failure = Array("\(error)".utf8)
+            }
+        }
+        failure = try comm.broadcast(failure, root: 0)
+        if !failure.isEmpty { throw TrainingError(String(decoding: failure, as: UTF8.self)) }
     }
 
     private func locate(_ request: ResumeRequest, store: CheckpointStore) throws -> Checkpoint {

@@ -58,10 +58,12 @@ public final class Trainer {
     var communicationSeconds = 0.0
     /// TEST ONLY: the fault `SWIFT_LLM_TRAIN_FAULT` asks for (see `FaultInjection`).
     let fault: FaultInjection?
-    /// One micro-batch of inputs and targets, allocated once.
-    let inputs, targets: UnsafeMutableBufferPointer<Int32>
+    /// What a step optimises: language modelling unless a task objective is given.
+    let objective: TrainingObjective
 
-    public init(options: TrainOptions, comm: Communicator) throws {
+    /// `makeObjective` builds a task objective (LLMTasks); nil trains the language model.
+    public init(options: TrainOptions, comm: Communicator,
+                makeObjective: ((ObjectiveContext) throws -> TrainingObjective)? = nil) throws {
         self.comm = comm
         self.options = options
         fault = try FaultInjection.fromEnvironment()
@@ -74,7 +76,10 @@ public final class Trainer {
         BLASThreads.set(config.train.threads > 0 ? config.train.threads
                         : (comm.worldSize > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount))
         let seed = UInt64(config.train.seed)
-        model = GPT(config: config.model, batchSize: plan.microBatch, sequenceLength: config.train.sequenceLength, seed: seed)
+        let context = ObjectiveContext(config: config, plan: plan, rank: comm.rank, datasetDirectory: data.directory)
+        objective = try makeObjective?(context) ?? LanguageModelObjective(context: context, data: data)
+        model = GPT(config: config.model, batchSize: plan.microBatch, sequenceLength: config.train.sequenceLength, seed: seed,
+                    extraTensors: objective.headTensors)
         model.debugChecks = options.debug
         optimizer = AdamW(parameterCount: model.parameterCount, config: config.optimizer.adamW)
         schedule = LearningRateSchedule(maxLR: config.optimizer.learningRate, minLR: config.optimizer.minLearningRate,
@@ -85,11 +90,7 @@ public final class Trainer {
         state = TrainingState(model: config.model, tokenizerSHA256: data.tokenizerSHA256, configYAML: try config.yaml(),
                               worldSize: comm.worldSize)
         state.modelRNGState = model.rng.state
-        let tokens = plan.microBatch * config.train.sequenceLength
-        inputs = .allocate(capacity: tokens)
-        targets = .allocate(capacity: tokens)
-        inputs.initialize(repeating: 0)
-        targets.initialize(repeating: 0)
+        state.task = objective.task
 
         if let resume = options.resume {
             try restore(resume)
@@ -97,23 +98,17 @@ public final class Trainer {
             if let store, let existing = try store.latest() {
                 throw TrainingError("\(options.runDirectory.path) already holds checkpoints (latest: \(existing.name)); pass --resume to continue that run, or choose a new --run-dir")
             }
+            if !config.task.initFrom.isEmpty { try loadPretrainedTrunk(config.task.initFrom) }
             // Every rank initialised from the same seed; broadcasting rank 0's weights makes the
             // replicas identical by construction, not by trust in bitwise-identical init.
             try comm.broadcast(UnsafeMutableRawBufferPointer(model.parameters), root: 0)
         }
     }
 
-    deinit {
-        inputs.deallocate()
-        targets.deallocate()
-    }
-
     /// Trains until `train.steps`, a stop signal, or too many non-finite steps.
     @discardableResult
     public func run() throws -> TrainingState {
         StopSignal.install()
-        let T = config.train.sequenceLength
-        let tokensPerStep = Double(config.train.globalBatch * T)
         log.note(describeStart())
         // The hardware line and model size, for `swift-llm-train report`.
         log.record(["step": Double(state.step), "world_size": Double(comm.worldSize), "threads": Double(BLASThreads.current),
@@ -121,12 +116,12 @@ public final class Trainer {
         if state.step >= config.train.steps {
             log.note("nothing to do: the run is at step \(state.step) of train.steps=\(config.train.steps); raise --steps to train further")
         }
-        var windowStart = monotonicSeconds(), windowSteps = 0
+        var windowStart = monotonicSeconds(), windowTokens = 0.0, windowPadding = 0.0, windowStartStep = state.step
         let runStart = monotonicSeconds() - state.elapsedSeconds
 
         while state.step < config.train.steps {
             let step = state.step
-            let (loss, norm, stopSignalled) = try computeGradients(step: step)
+            let (loss, norm, stopSignalled, tokens, padding) = try computeGradients(step: step)
             let stopRequested = stopSignalled || options.untilStep.map { step + 1 >= $0 } ?? false
             let lr = schedule.rate(at: step)
             let finite = loss.isFinite && norm.isFinite
@@ -140,10 +135,11 @@ public final class Trainer {
                 log.note("step \(step + 1): non-finite \(loss.isFinite ? "gradient norm" : "loss") (\(loss), norm \(norm)); step skipped (\(state.consecutiveBadSteps) in a row, limit train.max_bad_steps=\(config.train.maxBadSteps))")
             }
             state.step += 1
-            state.tokensSeen += config.train.globalBatch * T
+            state.tokensSeen += tokens
             state.optimizerStep = optimizer.step
             state.elapsedSeconds = monotonicSeconds() - runStart
-            windowSteps += 1
+            windowTokens += Double(tokens)
+            windowPadding += Double(padding)
 
             if state.consecutiveBadSteps > config.train.maxBadSteps {
                 // The weights were not touched by the bad steps: they are the last good state.
@@ -152,18 +148,27 @@ public final class Trainer {
             }
             if finite && (state.step % config.train.logEvery == 0 || state.step == config.train.steps || stopRequested) {
                 let elapsed = monotonicSeconds() - windowStart
-                let tokensPerSecond = tokensPerStep * Double(windowSteps) / elapsed
+                // Real tokens only. MFU counts the LM head's FLOPs, which a task objective does
+                // not run, so it is reported for language modelling only.
+                let tokensPerSecond = windowTokens / elapsed
+                let paddingShare = windowPadding / max(windowTokens + windowPadding, 1)
                 let threads = comm.worldSize * BLASThreads.current
-                let mfu = modelFLOPsUtilization(config: config.model, sequenceLength: T,
-                                                tokensPerSecond: tokensPerSecond, threads: threads)
-                let eta = Double(config.train.steps - state.step) * elapsed / Double(windowSteps)
-                log.record(["step": Double(state.step), "train_loss": Double(loss), "lr": Double(lr),
-                            "grad_norm": Double(norm), "tokens_per_s": tokensPerSecond, "mfu": mfu,
-                            "tokens": Double(state.tokensSeen), "elapsed_s": state.elapsedSeconds,
-                            "comm_share": communicationSeconds / elapsed], event: "train")
-                log.progress("step \(state.step)/\(config.train.steps) | loss \(format(Double(loss), 4)) | lr \(String(format: "%.2e", lr)) | norm \(format(Double(norm), 3)) | \(Int(tokensPerSecond)) tok/s | MFU \(format(mfu * 100, 1))% | ETA \(formatDuration(eta))")
+                let mfu = modelFLOPsUtilization(config: config.model, sequenceLength: config.train.sequenceLength,
+                                                tokensPerSecond: (windowTokens + windowPadding) / elapsed, threads: threads)
+                let eta = Double(config.train.steps - state.step) * elapsed / Double(state.step - windowStartStep)
+                var fields = ["step": Double(state.step), "train_loss": Double(loss), "lr": Double(lr),
+                              "grad_norm": Double(norm), "tokens_per_s": tokensPerSecond,
+                              "tokens": Double(state.tokensSeen), "elapsed_s": state.elapsedSeconds,
+                              "comm_share": communicationSeconds / elapsed]
+                let languageModel = objective.task == nil
+                if languageModel { fields["mfu"] = mfu } else { fields["padding_share"] = paddingShare }
+                log.record(fields, event: "train")
+                let efficiency = languageModel ? "MFU \(format(mfu * 100, 1))%" : "padding \(format(paddingShare * 100, 1))%"
+                log.progress("step \(state.step)/\(config.train.steps) | loss \(format(Double(loss), 4)) | lr \(String(format: "%.2e", lr)) | norm \(format(Double(norm), 3)) | \(Int(tokensPerSecond)) tok/s | \(efficiency) | ETA \(formatDuration(eta))")
                 windowStart = monotonicSeconds()
-                windowSteps = 0
+                windowStartStep = state.step
+                windowTokens = 0
+                windowPadding = 0
                 communicationSeconds = 0
             }
             try fault?.apply(afterStep: state.step, rank: comm.rank, parameters: model.parameters)
@@ -171,9 +176,11 @@ public final class Trainer {
                 try checkReplicasAgree()
             }
             let last = state.step == config.train.steps
+            // What `best` goes by, lower is better: the LM's validation loss, a classifier's
+            // 1 - macro-F1, a regressor's RMSE (the checkpoint manifest's validation_loss).
             var validationLoss: Double?
             if last || (config.eval.every > 0 && state.step % config.eval.every == 0) {
-                validationLoss = try evaluate()
+                validationLoss = try evaluate().selectionLoss
             }
             if last || stopRequested || (config.checkpoint.every > 0 && state.step % config.checkpoint.every == 0) {
                 try saveCheckpoint(validationLoss: validationLoss)
@@ -187,28 +194,12 @@ public final class Trainer {
         return state
     }
 
-    /// Forward and backward over this rank's share of global batch `step`, then the gradient
-    /// average of this rank's shard. Returns the global mean loss, the global gradient norm and
-    /// whether any rank asked to stop.
-    private func computeGradients(step: Int) throws -> (loss: Float, norm: Float, stop: Bool) {
-        let B = plan.microBatch, T = config.train.sequenceLength
+    /// Forward and backward over this rank's share of global batch `step` (the objective's
+    /// work), then the gradient average of this rank's shard. Returns the global mean loss, the
+    /// global gradient norm, whether any rank asked to stop, and the step's real and padding tokens.
+    private func computeGradients(step: Int) throws -> (loss: Float, norm: Float, stop: Bool, tokens: Int, padding: Int) {
         model.zeroGradients()
-        var lossSum = 0.0
-        for micro in 0..<plan.accumulationSteps {
-            let samples = plan.samples(step: step, rank: comm.rank, micro: micro)
-            for (b, sample) in samples.enumerated() {
-                data.train.fill(sample: sample, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
-            }
-            let loss = model.forward(inputs: inputs.baseAddress!, targets: targets.baseAddress!)
-            if options.debug, let bad = model.nonFinite {
-                throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")
-            }
-            model.backward(lossScale: 1 / Float(plan.accumulationSteps))
-            lossSum += Double(loss)
-            if options.debug {
-                FileHandle.standardError.write(Data("[debug] rank \(comm.rank) step \(step + 1) micro \(micro): samples \(samples) loss \(loss)\n".utf8))
-            }
-        }
+        let batch = try objective.accumulateGradients(step: step, model: model, debug: options.debug)
         let communicationStart = monotonicSeconds()
         if let shards { try comm.reduceScatter(model.gradients, shards) } else { try comm.allReduce(model.gradients, .sum) }
         communicationSeconds += monotonicSeconds() - communicationStart
@@ -218,10 +209,11 @@ public final class Trainer {
         // or by rank 0 alone when every rank holds every gradient.
         let squares = shards != nil || comm.isCoordinator ? sumOfSquares(model.gradients, in: ownPieces) : 0
         let smallStart = monotonicSeconds()
-        let reduced = try comm.allReduce([lossSum / Double(plan.accumulationSteps), squares,
-                                          StopSignal.isRequested ? 1 : 0], .sum)
+        let reduced = try comm.allReduce([batch.loss, squares, StopSignal.isRequested ? 1 : 0,
+                                          Double(batch.tokens), Double(batch.paddingTokens)], .sum)
         communicationSeconds += monotonicSeconds() - smallStart
-        return (Float(reduced[0] / Double(comm.worldSize)), Float(reduced[1].squareRoot()), reduced[2] > 0)
+        return (Float(reduced[0] / Double(comm.worldSize)), Float(reduced[1].squareRoot()), reduced[2] > 0,
+                Int(reduced[3]), Int(reduced[4]))
     }
 
     /// Clips and applies AdamW to this rank's shard, then gathers every rank's updated shard so
@@ -255,13 +247,18 @@ public final class Trainer {
     }
 
     private func describeStart() -> String {
-        "training \(describe(config.model)), \(model.parameterCount) parameters | \(comm.worldSize) rank\(comm.worldSize == 1 ? "" : "s") x \(BLASThreads.current) thread\(BLASThreads.current == 1 ? "" : "s") (OpenBLAS \(BLASThreads.coreName)) | global batch \(config.train.globalBatch) x \(config.train.sequenceLength) tokens = \(plan.microBatch) per micro-batch x \(plan.accumulationSteps) accumulation x \(comm.worldSize) ranks | \(data.description) | run dir \(options.runDirectory.path)"
+        "training \(describe(config.model)), \(model.parameterCount) parameters | \(comm.worldSize) rank\(comm.worldSize == 1 ? "" : "s") x \(BLASThreads.current) thread\(BLASThreads.current == 1 ? "" : "s") (OpenBLAS \(BLASThreads.coreName)) | global batch \(config.train.globalBatch) x \(config.train.sequenceLength) tokens = \(plan.microBatch) per micro-batch x \(plan.accumulationSteps) accumulation x \(comm.worldSize) ranks | \(objective.description) | run dir \(options.runDirectory.path)"
     }
 }
 
 /// "2 layers, d_model 64, 2 heads, vocab 512, context 64, gelu": the training log and the run report.
 public func describe(_ model: GPTConfig) -> String {
     "\(model.layers) layers, d_model \(model.modelDim), \(model.heads) heads, vocab \(model.vocabSize), context \(model.contextLength), \(model.activation.rawValue)"
+}
+
+func describe(_ task: TaskIdentity?) -> String {
+    guard let task else { return "language modelling" }
+    return "\(task.kind) task '\(task.name)' with labels [\(task.labels.joined(separator: ", "))]"
 }
 
 func formatDuration(_ seconds: Double) -> String {

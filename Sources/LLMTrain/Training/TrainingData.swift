@@ -14,6 +14,8 @@ struct TrainingData {
     let validation: WindowSampler
     let tokenizerSHA256: String
     let description: String
+    /// The prepared dataset directory (its labels sidecars serve task objectives).
+    let directory: URL
 
     static func open(config: TrainConfig, runDirectory: URL, comm: Communicator, log: RunLog) throws -> TrainingData {
         let directory = config.data.dataset.isEmpty ? runDirectory.appendingPathComponent("data")
@@ -72,6 +74,7 @@ struct TrainingData {
         }
         let train = try sampler(.train), validation = try sampler(.validation)
         return TrainingData(train: train, validation: validation, tokenizerSHA256: tokenizerSHA256,
-                            description: "data \(directory.path): \(train.windowCount) train / \(validation.windowCount) validation windows")
+                            description: "data \(directory.path): \(train.windowCount) train / \(validation.windowCount) validation windows",
+                            directory: directory)
     }
 }

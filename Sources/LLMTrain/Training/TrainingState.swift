@@ -21,6 +21,11 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var model: GPTConfig
     /// sha256 of the tokenizer.json the token ids come from: resuming with another is refused.
     public var tokenizerSHA256: String
+    /// The fine-tuning task and its label set; nil for language modelling.
+    public var task: TaskIdentity?
+    /// The checkpoint whose trunk initialised this run (`task.init_from`), and its tokens seen.
+    public var pretrainedFrom: String?
+    public var pretrainingTokens: Int?
     /// The run's config as YAML, for the record (resume uses the config given on the command line).
     public var configYAML: String
     public var worldSize: Int

@@ -1,0 +1,82 @@
+import Foundation
+import LLMComm
+import LLMModel
+
+/// Next-token prediction on fixed windows of the token stream, through the tied LM head: the
+/// pre-training objective. Rank r takes the r-th contiguous slice of each global batch
+/// (`BatchPlan.samples`).
+final class LanguageModelObjective: TrainingObjective {
+    let config: TrainConfig
+    let plan: BatchPlan
+    let rank: Int
+    let data: TrainingData
+    /// One micro-batch of inputs and targets, allocated once.
+    let inputs, targets: UnsafeMutableBufferPointer<Int32>
+
+    var headTensors: [(name: String, shape: [Int])] { [] }
+    var task: TaskIdentity? { nil }
+    var description: String { data.description }
+
+    init(context: ObjectiveContext, data: TrainingData) {
+        config = context.config
+        plan = context.plan
+        rank = context.rank
+        self.data = data
+        let tokens = plan.microBatch * config.train.sequenceLength
+        inputs = .allocate(capacity: tokens)
+        targets = .allocate(capacity: tokens)
+        inputs.initialize(repeating: 0)
+        targets.initialize(repeating: 0)
+    }
+
+    deinit {
+        inputs.deallocate()
+        targets.deallocate()
+    }
+
+    func accumulateGradients(step: Int, model: GPT, debug: Bool) throws -> BatchStatistics {
+        let T = config.train.sequenceLength
+        var lossSum = 0.0
+        for micro in 0..<plan.accumulationSteps {
+            let samples = plan.samples(step: step, rank: rank, micro: micro)
+            for (b, sample) in samples.enumerated() {
+                data.train.fill(sample: sample, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
+            }
+            let loss = model.forward(inputs: inputs.baseAddress!, targets: targets.baseAddress!)
+            if debug, let bad = model.nonFinite {
+                throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")
+            }
+            model.backward(lossScale: 1 / Float(plan.accumulationSteps))
+            lossSum += Double(loss)
+            if debug {
+                FileHandle.standardError.write(Data("[debug] rank \(rank) step \(step + 1) micro \(micro): samples \(samples) loss \(loss)\n".utf8))
+            }
+        }
+        return BatchStatistics(loss: lossSum / Double(plan.accumulationSteps), tokens: plan.sequencesPerRank * T,
+                               paddingTokens: 0)
+    }
+
+    /// Mean validation loss over the first `eval.sequences` windows, split across ranks.
+    func evaluate(model: GPT, comm: Communicator) throws -> Evaluation {
+        let B = plan.microBatch, T = config.train.sequenceLength
+        let count = min(config.eval.sequences, data.validation.windowCount)
+        var sum = 0.0, positions = 0.0
+        var mine = Array(stride(from: comm.rank, to: count, by: comm.worldSize))[...]
+        while !mine.isEmpty {
+            let batch = mine.prefix(B)
+            mine = mine.dropFirst(B)
+            for b in 0..<B {  // a short last batch repeats its first window; only real rows count
+                let sample = b < batch.count ? batch[batch.startIndex + b] : batch[batch.startIndex]
+                data.validation.fill(sample: sample, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
+            }
+            _ = model.forward(inputs: inputs.baseAddress!, targets: targets.baseAddress!)
+            for i in 0..<(batch.count * T) { sum += Double(model.losses[i]) }
+            positions += Double(batch.count * T)
+        }
+        let totals = try comm.allReduce([sum, positions], .sum)
+        let loss = totals[0] / max(totals[1], 1)
+        return Evaluation(loss: loss, selectionLoss: loss,
+                          numbers: ["val_loss": loss, "val_ppl": exp(loss), "val_sequences": Double(count)],
+                          summary: "val loss \(format(loss, 4)) | val ppl \(format(exp(loss), 2)) | \(count) sequences")
+    }
+}
