@@ -37,7 +37,8 @@ public final class BPETokenizer: @unchecked Sendable {
             if byteToID[Int(bytes[0])] < 0 { byteToID[Int(bytes[0])] = Int32(id) }
         }
         if let missing = byteToID.firstIndex(of: -1) {
-            throw DataError.badTokenizerFile(path: "<vocabulary>", reason: "byte 0x\(String(missing, radix: 16)) has no token")
+            throw DataError.badTokenizerFile(path: "<vocabulary>", reason: "byte 0x\(String(missing, radix: 16)) has "
+                                                                           + "no token")
         }
         self.byteToID = byteToID
         var idOfBytes = [[UInt8]: Int32]()
@@ -48,7 +49,8 @@ public final class BPETokenizer: @unchecked Sendable {
         for (rank, (a, b)) in merges.enumerated() {
             guard a >= 0, b >= 0, Int(a) < tokenBytes.count, Int(b) < tokenBytes.count,
                   let merged = idOfBytes[tokenBytes[Int(a)] + tokenBytes[Int(b)]] else {
-                throw DataError.badTokenizerFile(path: "<merges>", reason: "merge \(rank) makes a token missing from the vocabulary")
+                throw DataError.badTokenizerFile(path: "<merges>", reason: "merge \(rank) makes a token missing from "
+                                                                           + "the vocabulary")
             }
             table.insertIfAbsent(MergeTable.key(a, b), rank: Int32(rank), id: merged)
         }

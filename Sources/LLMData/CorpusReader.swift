@@ -46,7 +46,8 @@ public enum CorpusReader {
         if data.starts(with: [0xEF, 0xBB, 0xBF]) { data = data.dropFirst(3) }
         let badLines = linesWithInvalidUTF8(data)
         if let first = badLines.first {
-            warn("\(path): \(badLines.count) line\(badLines.count == 1 ? "" : "s") hold bytes that are not valid UTF-8 (first: line \(first)); they were read as U+FFFD")
+            warn("\(path): \(badLines.count) line\(badLines.count == 1 ? "" : "s") hold bytes that are not valid "
+                 + "UTF-8 (first: line \(first)); they were read as U+FFFD")
         }
         let text = String(decoding: data, as: UTF8.self)
         let source = url.deletingPathExtension().lastPathComponent
@@ -102,7 +103,9 @@ public enum CorpusReader {
             }
             guard let body = value as? String else {
                 throw DataError.malformedRecord(path: path, line: line.number,
-                                                reason: "field '\(fields.textField)' holds \(value is NSNumber ? "a number" : "a non-string value"), not a string; the post text must be a JSON string")
+                                                reason: "field '\(fields.textField)' holds "
+                                                        + "\(value is NSNumber ? "a number" : "a non-string value"), "
+                                                        + "not a string; the post text must be a JSON string")
             }
             var label: String?
             if let field = fields.labelField {
@@ -134,7 +137,8 @@ public enum CorpusReader {
         }
         return try body.map { row in
             guard textColumn < row.cells.count else {
-                throw DataError.malformedRecord(path: path, line: row.number, reason: "\(row.cells.count) columns, text is column \(textColumn + 1)")
+                throw DataError.malformedRecord(path: path, line: row.number, reason: "\(row.cells.count) columns, "
+                                                                                      + "text is column \(textColumn + 1)")
             }
             var label: String?
             if let column = labelColumn {
@@ -190,7 +194,10 @@ public enum CorpusReader {
             }
         }
         if inQuotes {
-            throw DataError.malformedRecord(path: path, line: quoteLine, reason: "a quoted field opened on this line is never closed; close it with \" (write a quote inside a field as \"\")")
+            throw DataError.malformedRecord(path: path, line: quoteLine, reason: "a quoted field opened on this line "
+                                                                                 + "is never closed; close it with \" "
+                                                                                 + "(write a quote inside a field as "
+                                                                                 + "\"\")")
         }
         endRow()
         return rows

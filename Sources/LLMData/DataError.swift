@@ -26,7 +26,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case .emptyCorpus(let path):
             return "\(path): the corpus holds no posts"
         case .unknownField(let path, let line, let field, let available):
-            return "\(path):\(line): no field or column named '\(field)' (available: \(available.joined(separator: ", ")))"
+            return "\(path):\(line): no field or column named '\(field)' (available: "
+                   + "\(available.joined(separator: ", ")))"
         case .missingLabel(let path, let line, let field):
             return "\(path):\(line): label field '\(field)' is missing"
         case .malformedRecord(let path, let line, let reason):
@@ -36,7 +37,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case .badTokenizerFile(let path, let reason):
             return "\(path): not a usable tokenizer.json: \(reason)"
         case .vocabularyTooSmall(let requested, let minimum):
-            return "vocabulary size \(requested) is too small: 256 byte tokens + special tokens need at least \(minimum)"
+            return "vocabulary size \(requested) is too small: 256 byte tokens + special tokens need at least "
+                   + "\(minimum)"
         case .tooFewTokens(let path, let count, let needed):
             return "\(path): \(count) tokens, but a window needs at least \(needed)"
         }

@@ -58,7 +58,8 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
             guard let data = FileManager.default.contents(atPath: file.path) else { throw DataError.fileNotFound(path: file.path) }
             let actual = SHA256.hash(data)
             guard actual == expected else {
-                throw DataError.badTokenFile(path: file.path, reason: "sha256 \(actual) differs from the manifest's \(expected)")
+                throw DataError.badTokenFile(path: file.path, reason: "sha256 \(actual) differs from the manifest's "
+                                                                      + "\(expected)")
             }
         }
         return manifest

@@ -21,7 +21,8 @@ public enum DatasetPreparer {
         do {
             try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         } catch {
-            throw DataError.unwritable(path: output.path, reason: "cannot create the directory: \(error.localizedDescription)")
+            throw DataError.unwritable(path: output.path, reason: "cannot create the directory: "
+                                                                  + "\(error.localizedDescription)")
         }
         let tokenizerText = Data(tokenizer.tokenizerJSON().utf8)
         try write(tokenizerText, to: output.appendingPathComponent(DatasetManifest.tokenizerFileName))

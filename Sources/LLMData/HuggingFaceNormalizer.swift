@@ -23,7 +23,9 @@ public struct HuggingFaceNormalizer {
         var steps: [String] = []
         var unsupported: [String] = []
         func replace(_ regex: NSRegularExpression, _ content: String) {
-            steps.append("{\"type\": \"Replace\", \"pattern\": {\"Regex\": \(jsonStringLiteral(HuggingFaceNormalizer.oniguruma(regex.pattern)))}, \"content\": \(jsonStringLiteral(content))}")
+            steps.append("{\"type\": \"Replace\", \"pattern\": {\"Regex\": "
+                         + "\(jsonStringLiteral(HuggingFaceNormalizer.oniguruma(regex.pattern)))}, \"content\": "
+                         + "\(jsonStringLiteral(content))}")
         }
         if config.unicodeNFKC { steps.append("{\"type\": \"NFKC\"}") }
         if config.scrubEmails { replace(Patterns.email, SpecialTokens.email) }
@@ -38,10 +40,12 @@ public struct HuggingFaceNormalizer {
         if config.collapseWhitespace {
             // Swift's isWhitespace is the Unicode White_Space property, listed here in full.
             let whiteSpace = #"[\x{9}-\x{D}\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+"#
-            steps.append("{\"type\": \"Replace\", \"pattern\": {\"Regex\": \(jsonStringLiteral(whiteSpace))}, \"content\": \" \"}")
+            steps.append("{\"type\": \"Replace\", \"pattern\": {\"Regex\": \(jsonStringLiteral(whiteSpace))}, "
+                         + "\"content\": \" \"}")
             steps.append("{\"type\": \"Strip\", \"strip_left\": true, \"strip_right\": true}")
         }
-        json = steps.isEmpty ? "null" : "{\"type\": \"Sequence\", \"normalizers\": [" + steps.joined(separator: ", ") + "]}"
+        json = steps.isEmpty ? "null" : "{\"type\": \"Sequence\", \"normalizers\": "
+                                        + "[" + steps.joined(separator: ", ") + "]}"
         self.unsupported = unsupported
     }
 

@@ -29,7 +29,9 @@ public struct LabelledExample: Codable, Equatable, Sendable {
         let decoder = JSONDecoder()
         return try String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated().map { i, line in
             do { return try decoder.decode(LabelledExample.self, from: Data(line.utf8)) } catch {
-                throw DataError.malformedRecord(path: url.path, line: i + 1, reason: "not an {ids, label[, rating, source]} object; prepare the dataset again")
+                throw DataError.malformedRecord(path: url.path, line: i + 1, reason: "not an {ids, label[, rating, "
+                                                                                     + "source]} object; prepare the "
+                                                                                     + "dataset again")
             }
         }
     }

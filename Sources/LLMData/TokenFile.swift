@@ -35,7 +35,8 @@ public final class TokenFile: @unchecked Sendable {
         guard fstat(fd, &info) == 0 else { throw DataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
         let size = Int(info.st_size)
         guard size >= Self.headerSize else {
-            throw DataError.badTokenFile(path: path, reason: "\(size) bytes is shorter than the \(Self.headerSize)-byte header (truncated?)")
+            throw DataError.badTokenFile(path: path, reason: "\(size) bytes is shorter than the "
+                                                             + "\(Self.headerSize)-byte header (truncated?)")
         }
         guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
             throw DataError.unreadable(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
@@ -45,16 +46,20 @@ public final class TokenFile: @unchecked Sendable {
             return DataError.badTokenFile(path: path, reason: reason)
         }
         let header = UnsafeRawBufferPointer(start: map, count: Self.headerSize)
-        guard Array(header[0..<8]) == Self.magic else { throw fail("wrong magic bytes (not made by `swift-llm-train prepare`)") }
+        guard Array(header[0..<8]) == Self.magic else { throw fail("wrong magic bytes (not made by `swift-llm-train "
+                                                                   + "prepare`)") }
         let version = UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-        guard version == Self.version else { throw fail("format version \(version), this build reads version \(Self.version)") }
+        guard version == Self.version else { throw fail("format version \(version), this build reads version "
+                                                        + "\(Self.version)") }
         let vocab = Int(UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
         let width = Int(UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
         guard width == 2 || width == 4 else { throw fail("token width \(width) bytes; expected 2 or 4") }
-        guard vocab > 0, width == 4 || vocab <= 65_536 else { throw fail("vocabulary size \(vocab) does not fit token width \(width)") }
+        guard vocab > 0, width == 4 || vocab <= 65_536 else { throw fail("vocabulary size \(vocab) does not fit token "
+                                                                         + "width \(width)") }
         let count = Int(UInt64(littleEndian: header.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
         guard size == Self.headerSize + count * width else {
-            throw fail("header promises \(count) tokens (\(Self.headerSize + count * width) bytes) but the file has \(size) bytes (truncated?)")
+            throw fail("header promises \(count) tokens (\(Self.headerSize + count * width) bytes) but the file has "
+                       + "\(size) bytes (truncated?)")
         }
         // An id past the vocabulary would index outside the model's embedding table: one pass
         // over the file (about a millisecond per MB) turns that into an error here.
@@ -74,7 +79,8 @@ public final class TokenFile: @unchecked Sendable {
     public convenience init(url: URL, expectedVocabSize: Int) throws {
         try self.init(url: url)
         guard vocabSize == expectedVocabSize else {
-            throw DataError.badTokenFile(path: url.path, reason: "vocabulary size \(vocabSize), but the tokenizer has \(expectedVocabSize)")
+            throw DataError.badTokenFile(path: url.path, reason: "vocabulary size \(vocabSize), but the tokenizer has "
+                                                                 + "\(expectedVocabSize)")
         }
     }
 

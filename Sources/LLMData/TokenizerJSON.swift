@@ -21,17 +21,25 @@ extension BPETokenizer {
         }
         var s = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [\n"
         let added = specialTokens.sorted { $0.value < $1.value }.map { name, id in
-            "    {\"id\": \(id), \"content\": \(jsonStringLiteral(name)), \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": \(normalizer != nil), \"special\": true}"
+            "    {\"id\": \(id), \"content\": \(jsonStringLiteral(name)), \"single_word\": false, \"lstrip\": false, "
+            + "\"rstrip\": false, \"normalized\": \(normalizer != nil), \"special\": true}"
         }
         s += added.joined(separator: ",\n") + "\n  ],\n  \"normalizer\": \(normalizer?.json ?? "null"),\n"
-        s += "  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": \(jsonStringLiteral(PreTokenizer.pattern))}, \"behavior\": \"Isolated\", \"invert\": false}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}]},\n"
+        s += "  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": "
+             + "{\"Regex\": \(jsonStringLiteral(PreTokenizer.pattern))}, \"behavior\": \"Isolated\", \"invert\": "
+             + "false}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": "
+             + "false}]},\n"
         s += "  \"post_processor\": null,\n"
-        s += "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false},\n"
-        s += "  \"model\": {\n    \"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, \"fuse_unk\": false, \"byte_fallback\": false, \"ignore_merges\": false,\n"
+        s += "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, "
+             + "\"use_regex\": false},\n"
+        s += "  \"model\": {\n    \"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, "
+             + "\"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, \"fuse_unk\": false, "
+             + "\"byte_fallback\": false, \"ignore_merges\": false,\n"
         s += "    \"vocab\": {\n"
         s += symbols.enumerated().map { "      \(jsonStringLiteral($1)): \($0)" }.joined(separator: ",\n")
         s += "\n    },\n    \"merges\": [\n"
-        s += merges.map { "      [\(jsonStringLiteral(symbols[Int($0.0)])), \(jsonStringLiteral(symbols[Int($0.1)]))]" }.joined(separator: ",\n")
+        s += merges.map { "      [\(jsonStringLiteral(symbols[Int($0.0)])), "
+                          + "\(jsonStringLiteral(symbols[Int($0.1)]))]" }.joined(separator: ",\n")
         s += "\n    ]\n  }\n}\n"
         return s
     }
@@ -56,7 +64,8 @@ extension BPETokenizer {
             guard let content = token["content"] as? String, let id = (token["id"] as? NSNumber)?.int32Value else {
                 throw bad("added_tokens entry without content/id")
             }
-            guard id >= 0, Int(id) < maxID else { throw bad("added token '\(content)' has id \(id) outside 0..<\(maxID)") }
+            guard id >= 0, Int(id) < maxID else { throw bad("added token '\(content)' has id \(id) outside "
+                                                            + "0..<\(maxID)") }
             specials[content] = id
         }
         var tokenBytes = [[UInt8]?](repeating: nil, count: vocab.count)
@@ -79,7 +88,8 @@ extension BPETokenizer {
             if Int(id) >= tokenBytes.count { tokenBytes += [[UInt8]?](repeating: nil, count: Int(id) + 1 - tokenBytes.count) }
             tokenBytes[Int(id)] = Array(name.utf8)
         }
-        if let gap = tokenBytes.firstIndex(where: { $0 == nil }) { throw bad("model.vocab has no token with id \(gap)") }
+        if let gap = tokenBytes.firstIndex(where: { $0 == nil }) { throw bad("model.vocab has no token with id "
+                                                                             + "\(gap)") }
         var merges: [(Int32, Int32)] = []
         for (i, entry) in (model["merges"] as? [Any] ?? []).enumerated() {
             let pair: [String]

@@ -39,7 +39,8 @@ public enum TokenizerTool {
             var ids: [Int32] = []
             for field in line.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
                 guard let id = Int32(field), id >= 0, Int(id) < tokenizer.vocabSize else {
-                    throw DataError.malformedRecord(path: "<stdin>", line: number, reason: "'\(field)' is not a token id below \(tokenizer.vocabSize)")
+                    throw DataError.malformedRecord(path: "<stdin>", line: number, reason: "'\(field)' is not a token "
+                                                                                           + "id below \(tokenizer.vocabSize)")
                 }
                 ids.append(id)
             }

@@ -44,7 +44,8 @@ public enum HuggingFaceExport {
             try encoder.encode(saved.normalizer).write(to: dir.appendingPathComponent(normalizerConfigFile))
         }
         return normalizer.unsupported.map {
-            "note: the normaliser rule \($0) cannot be expressed in tokenizer.json; Python users must apply it before tokenizing (see README)"
+            "note: the normaliser rule \($0) cannot be expressed in tokenizer.json; Python users must apply it before "
+            + "tokenizing (see README)"
         }
     }
 

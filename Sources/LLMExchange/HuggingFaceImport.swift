@@ -19,7 +19,8 @@ public enum HuggingFaceImport {
 
         let weightsURL = directory.appendingPathComponent("model.safetensors")
         guard FileManager.default.fileExists(atPath: weightsURL.path) else {
-            throw ExchangeError("\(weightsURL.path): missing; import needs the weights as model.safetensors in float32 (save_pretrained(..., safe_serialization=True))")
+            throw ExchangeError("\(weightsURL.path): missing; import needs the weights as model.safetensors in "
+                                + "float32 (save_pretrained(..., safe_serialization=True))")
         }
         let file = try SafeTensorsFile(contentsOf: weightsURL)
         let names = Set(file.tensors.map(\.name))
@@ -31,11 +32,13 @@ public enum HuggingFaceImport {
         for t in tensors {
             let name = prefix + t.name
             guard names.contains(name) else {
-                throw ExchangeError("\(weightsURL.path): tensor '\(name)' is missing; config.json describes a GPT-2 with \(config.layers) layers")
+                throw ExchangeError("\(weightsURL.path): tensor '\(name)' is missing; config.json describes a GPT-2 "
+                                    + "with \(config.layers) layers")
             }
             let info = try file.info(name)
             guard info.shape == t.shape else {
-                throw ExchangeError("\(weightsURL.path): tensor '\(name)' has shape \(info.shape), but config.json implies \(t.shape)")
+                throw ExchangeError("\(weightsURL.path): tensor '\(name)' has shape \(info.shape), but config.json "
+                                    + "implies \(t.shape)")
             }
             try file.copy(name, into: UnsafeMutableBufferPointer(rebasing: parameters[t.offset..<t.offset + t.count]))
         }
@@ -43,12 +46,14 @@ public enum HuggingFaceImport {
             let head = try file.read("lm_head.weight")
             let wte = tensors[0]
             guard head.count == wte.count, head.elementsEqual(parameters[wte.offset..<wte.offset + wte.count]) else {
-                throw ExchangeError("\(weightsURL.path): lm_head.weight differs from wte.weight; our model ties the head to the embedding, so an untied head cannot be imported")
+                throw ExchangeError("\(weightsURL.path): lm_head.weight differs from wte.weight; our model ties the "
+                                    + "head to the embedding, so an untied head cannot be imported")
             }
         }
         let used = Set(tensors.map { prefix + $0.name } + ["lm_head.weight"])
         let ignored = names.subtracting(used).filter { !$0.hasSuffix("attn.bias") && !$0.hasSuffix("attn.masked_bias") }
-        if !ignored.isEmpty { notes.append("note: ignored tensors not part of a GPT-2 LM: \(ignored.sorted().joined(separator: ", "))") }
+        if !ignored.isEmpty { notes.append("note: ignored tensors not part of a GPT-2 LM: "
+                                           + "\(ignored.sorted().joined(separator: ", "))") }
 
         let (tokenizerJSON, normalizer, tokenizerNotes) = try tokenizer(in: directory, modelVocab: config.vocabSize)
         notes += tokenizerNotes
@@ -64,14 +69,17 @@ public enum HuggingFaceImport {
     /// Our GPTConfig from a GPT-2 config.json, refusing any setting we would compute differently.
     static func modelConfig(at url: URL) throws -> GPTConfig {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw ExchangeError("\(url.path): missing; not a Hugging Face model directory (save_pretrained writes config.json)")
+            throw ExchangeError("\(url.path): missing; not a Hugging Face model directory (save_pretrained writes "
+                                + "config.json)")
         }
         guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ExchangeError("\(url.path): not a JSON object")
         }
         func bad(_ field: String, _ why: String) -> ExchangeError { ExchangeError("\(url.path): field '\(field)' \(why)") }
-        guard let type = json["model_type"] as? String else { throw bad("model_type", "is missing; a GPT-2 config has \"model_type\": \"gpt2\"") }
-        guard type == "gpt2" else { throw bad("model_type", "is \"\(type)\"; only GPT-2 (\"gpt2\") models can be imported") }
+        guard let type = json["model_type"] as? String else { throw bad("model_type", "is missing; a GPT-2 config has "
+                                                                                      + "\"model_type\": \"gpt2\"") }
+        guard type == "gpt2" else { throw bad("model_type", "is \"\(type)\"; only GPT-2 (\"gpt2\") models can be "
+                                                            + "imported") }
         func integer(_ field: String, fallback: String? = nil) throws -> Int {
             if let n = json[field] as? Int, n > 0 { return n }
             if let fallback, let n = json[fallback] as? Int, n > 0 { return n }
@@ -95,7 +103,8 @@ public enum HuggingFaceImport {
         }
         for (field, expected) in [("scale_attn_weights", true), ("scale_attn_by_inverse_layer_idx", false),
                                   ("tie_word_embeddings", true)] {
-            if let value = json[field] as? Bool, value != expected { throw bad(field, "is \(value); only \(expected) is supported") }
+            if let value = json[field] as? Bool, value != expected { throw bad(field, "is \(value); only \(expected) "
+                                                                                      + "is supported") }
         }
         return GPTConfig(vocabSize: vocab, contextLength: context, layers: layers, heads: heads, modelDim: C, activation: activation)
     }

@@ -48,7 +48,9 @@ public enum GenerateTool {
                                   batchSize: options.batchSize)
         let truncated = try options.prompts.enumerated().filter { try generator.promptIDs($1, index: $0).truncated }
         if !truncated.isEmpty {
-            notes("note: \(truncated.count) prompt\(truncated.count == 1 ? " is" : "s are") longer than the context of \(saved.config.contextLength) tokens; kept the last \(saved.config.contextLength - 1) tokens of each (truncated from the left)")
+            notes("note: \(truncated.count) prompt\(truncated.count == 1 ? " is" : "s are") longer than the context "
+                  + "of \(saved.config.contextLength) tokens; kept the last \(saved.config.contextLength - 1) tokens "
+                  + "of each (truncated from the left)")
         }
 
         var printer = OrderedStream(prompts: options.json ? [] : options.prompts, write: output)
@@ -63,7 +65,8 @@ public enum GenerateTool {
         if options.json { completions.forEach { output(jsonLine($0) + "\n") } }
         if let path = options.dumpLogits { try writeLogits(dumped, to: path) }
         let decodeRate = stats.decodeSeconds > 0 ? Double(stats.decodeTokens) / stats.decodeSeconds : 0
-        notes(String(format: "generated %d tokens for %d prompt%@ (%d prompt tokens) in %.4f s: %.1f tokens/s overall, %.1f tokens/s decoding, time to first token %.2f ms",
+        notes(String(format: "generated %d tokens for %d prompt%@ (%d prompt tokens) in %.4f s: %.1f tokens/s "
+                             + "overall, %.1f tokens/s decoding, time to first token %.2f ms",
                      stats.generatedTokens, completions.count, completions.count == 1 ? "" : "s", stats.promptTokens,
                      stats.totalSeconds, Double(stats.generatedTokens) / max(stats.totalSeconds, 1e-9), decodeRate,
                      stats.timeToFirstToken * 1000))

@@ -61,7 +61,8 @@ public final class Generator {
     public func promptIDs(_ prompt: String, index: Int) throws -> (ids: [Int32], truncated: Bool) {
         let ids = tokenizer.encode(normalizer.normalize(prompt))
         guard !ids.isEmpty else {
-            throw GenerationError("prompt \(index + 1) is empty\(prompt.isEmpty ? "" : " after normalisation"); give some text to continue")
+            throw GenerationError("prompt \(index + 1) is empty\(prompt.isEmpty ? "" : " after normalisation"); give "
+                                  + "some text to continue")
         }
         let room = config.contextLength - 1
         return ids.count > room ? (Array(ids.suffix(room)), true) : (ids, false)

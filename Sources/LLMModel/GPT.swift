@@ -96,7 +96,8 @@ public final class GPT {
     /// tensors (matrices normal(0, 0.02), vectors 0), drawn after them so the trunk is unchanged.
     public init(config: GPTConfig, batchSize: Int, sequenceLength: Int, seed: UInt64,
                 extraTensors: [(name: String, shape: [Int])] = []) {
-        precondition(sequenceLength >= 1 && sequenceLength <= config.contextLength, "sequence length must be in 1...contextLength")
+        precondition(sequenceLength >= 1 && sequenceLength <= config.contextLength, "sequence length must be in "
+                                                                                    + "1...contextLength")
         precondition(batchSize >= 1 && config.modelDim % config.heads == 0, "modelDim must be a multiple of heads")
         self.config = config
         self.batchSize = batchSize

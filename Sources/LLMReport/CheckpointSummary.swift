@@ -37,7 +37,8 @@ struct CheckpointSummary {
     }
 
     func table() -> String {
-        var rows = "<table class=\"checkpoints\"><tr><th>checkpoint</th><th>step</th><th>validation loss</th><th>size</th><th></th></tr>"
+        var rows = "<table class=\"checkpoints\"><tr><th>checkpoint</th><th>step</th><th>validation "
+                   + "loss</th><th>size</th><th></th></tr>"
         for entry in all {
             let c = entry.checkpoint
             let marks = [c == latest ? "latest" : nil, c == best ? "best" : nil].compactMap { $0 }.joined(separator: ", ")

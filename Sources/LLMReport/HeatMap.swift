@@ -71,7 +71,8 @@ public struct HeatMap {
             s += tag("text", ["class": "column-label", "transform": "translate(\(f(x)) \(f(top - 6))) rotate(-60)"],
                      xmlEscape(text)) + "\n"
         }
-        s += tag("text", ["class": "axis-label", "transform": "translate(16 \(f(top + Double(rows) * cell / 2))) rotate(-90)",
+        s += tag("text", ["class": "axis-label", "transform": "translate(16 \(f(top + Double(rows) * cell / 2))) "
+                                                              + "rotate(-90)",
                           "text-anchor": "middle"], xmlEscape(rowTitle)) + "\n"
         s += tag("text", ["class": "axis-label", "x": f(left + Double(columns) * cell / 2), "y": f(height - 8),
                           "text-anchor": "middle"], xmlEscape(columnTitle)) + "\n"

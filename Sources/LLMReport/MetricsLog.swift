@@ -85,7 +85,8 @@ public struct MetricsLog {
     public var truncationNote: String? {
         guard !truncatedLines.isEmpty else { return nil }
         let which = truncatedLines.map(String.init).joined(separator: ", ")
-        return "incomplete line\(truncatedLines.count == 1 ? "" : "s") \(which) of \(MetricsLog.fileName) ignored (the run was probably killed while writing)"
+        return "incomplete line\(truncatedLines.count == 1 ? "" : "s") \(which) of \(MetricsLog.fileName) ignored "
+               + "(the run was probably killed while writing)"
     }
 
     /// Things a reader should know about the file, naming it.

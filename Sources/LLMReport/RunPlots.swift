@@ -121,7 +121,8 @@ public enum RunPlots {
     public static func plot(_ run: RunMetrics) throws -> [URL] {
         let charts = charts(for: [run])
         guard !charts.isEmpty else {
-            throw ReportError("\(run.log.url.path) holds no training or evaluation records yet; plot again once the run has logged a step")
+            throw ReportError("\(run.log.url.path) holds no training or evaluation records yet; plot again once the "
+                              + "run has logged a step")
         }
         return try write(charts, into: run.directory.appendingPathComponent("plots"))
     }
@@ -154,7 +155,8 @@ public enum RunPlots {
             run.log.notes + ["train_loss", "val_loss", "grad_norm"].compactMap { field in
                 let event = field == "val_loss" ? "eval" : "train"
                 let count = run.log.nonFiniteCount(event, field)
-                return count > 0 ? "\(run.log.url.path): \(count) non-finite \(field) value\(count == 1 ? "" : "s") skipped" : nil
+                return count > 0 ? "\(run.log.url.path): \(count) non-finite \(field) value\(count == 1 ? "" : "s") "
+                                   + "skipped" : nil
             }
         }
     }

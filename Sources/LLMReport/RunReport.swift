@@ -24,15 +24,18 @@ public enum RunReport {
             guard !checkpoints.all.isEmpty else { throw error }
             run = nil
         }
-        var notes = run.map { RunPlots.notes(for: [$0]) } ?? ["\(runDirectory.path) has no \(MetricsLog.fileName): no charts or metrics"]
+        var notes = run.map { RunPlots.notes(for: [$0]) } ?? ["\(runDirectory.path) has no \(MetricsLog.fileName): no "
+                                                              + "charts or metrics"]
         let name = runDirectory.standardizedFileURL.lastPathComponent
-        var body = "<h1>Run report: \(xmlEscape(name))</h1>\n<p class=\"path\">\(xmlEscape(runDirectory.standardizedFileURL.path))"
+        var body = "<h1>Run report: \(xmlEscape(name))</h1>\n<p "
+                   + "class=\"path\">\(xmlEscape(runDirectory.standardizedFileURL.path))"
             + " &middot; written \(ISO8601DateFormatter().string(from: Date()))</p>\n"
         body += section("Run", table(overview(run, checkpoints, notes: &notes)))
         if let run {
             body += section("Final and best metrics", table(metrics(run)))
             let charts = RunPlots.charts(for: [run])
-            body += section("Charts", charts.map { "<figure class=\"chart\" id=\"chart-\($0.name)\">\($0.svg)</figure>" }.joined(separator: "\n"))
+            body += section("Charts", charts.map { "<figure class=\"chart\" "
+                                                   + "id=\"chart-\($0.name)\">\($0.svg)</figure>" }.joined(separator: "\n"))
         }
         body += section("Checkpoints", checkpoints.all.isEmpty ? "<p>No checkpoint yet.</p>" : checkpoints.table())
         body += section("Resolved config", checkpoints.configYAML.map { "<p>From \(xmlEscape(checkpoints.latest!.name))/config.yaml.</p><pre>\(xmlEscape($0))</pre>" }
@@ -71,24 +74,29 @@ public enum RunReport {
             rows.append(("model", describe(model)))
         }
         if let parameters = start?["parameters"] ?? checkpoints.parameterCount.map(Double.init) {
-            rows.append(("parameters", "\(grouped(Int(parameters))) (\(format(parameters * 4 / 1_048_576, 2)) MiB of fp32 weights)"))
+            rows.append(("parameters", "\(grouped(Int(parameters))) (\(format(parameters * 4 / 1_048_576, 2)) MiB of "
+                                       + "fp32 weights)"))
         }
         if let start, let ranks = start["world_size"], let threads = start["threads"] {
             let kernel = start.strings["blas_kernel"] ?? "unknown"
-            let line = "\(Int(ranks)) rank\(ranks == 1 ? "" : "s") x \(Int(threads)) BLAS thread\(threads == 1 ? "" : "s")"
+            let line = "\(Int(ranks)) rank\(ranks == 1 ? "" : "s") x \(Int(threads)) BLAS "
+                       + "thread\(threads == 1 ? "" : "s")"
             rows.append(("hardware", "\(line), OpenBLAS kernel \(kernel)"))
             let starts = run?.log.records("start").count ?? 0
             if starts > 1 { rows.append(("", "(the latest of \(starts) starts: the run was resumed)")) }
         } else {
             let ranks = checkpoints.state.map { "\($0.worldSize) rank\($0.worldSize == 1 ? "" : "s")" } ?? "ranks unknown"
             rows.append(("hardware", "\(ranks); threads and BLAS kernel not recorded"))
-            notes.append("no start record in \(MetricsLog.fileName) (a run from before it was written): threads and BLAS kernel unknown")
+            notes.append("no start record in \(MetricsLog.fileName) (a run from before it was written): threads and "
+                         + "BLAS kernel unknown")
         }
         if let state = checkpoints.state {
-            let progress = "\(state.step) steps, \(grouped(state.tokensSeen)) tokens, \(format(state.elapsedSeconds, 1)) s"
+            let progress = "\(state.step) steps, \(grouped(state.tokensSeen)) tokens, "
+                           + "\(format(state.elapsedSeconds, 1)) s"
             rows.append(("trained", "\(progress) (as of \(checkpoints.latest!.name))"))
         } else if let last = run?.log.records("train").last {
-            rows.append(("trained", "\(Int(last["step"] ?? 0)) steps, \(grouped(Int(last["tokens"] ?? 0))) tokens (no checkpoint yet)"))
+            rows.append(("trained", "\(Int(last["step"] ?? 0)) steps, \(grouped(Int(last["tokens"] ?? 0))) tokens (no "
+                                    + "checkpoint yet)"))
         }
         return rows
     }
@@ -100,7 +108,8 @@ public enum RunReport {
             let values = run.log.records(event).compactMap { r in r[field].map { (step: Int(r["step"] ?? 0), value: $0) } }
             guard let last = values.last else { return }
             let best = values.min { lowerIsBetter ? $0.value < $1.value : $0.value > $1.value }!
-            rows.append((label, "final \(format(last.value, 4)) (step \(last.step)), best \(format(best.value, 4)) (step \(best.step))"))
+            rows.append((label, "final \(format(last.value, 4)) (step \(last.step)), best \(format(best.value, 4)) "
+                                + "(step \(best.step))"))
         }
         add("train", "train_loss", "training loss", lowerIsBetter: true)
         add("eval", "val_loss", "validation loss", lowerIsBetter: true)

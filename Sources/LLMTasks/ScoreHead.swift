@@ -25,7 +25,8 @@ public final class ScoreHead {
         maxBatch = model.batchSize
         maxTime = model.sequenceLength
         guard let tensor = model.tensor(Self.tensorName), tensor.shape == [spec.outputs, channels] else {
-            preconditionFailure("the model was built without the task's \(Self.tensorName) [\(spec.outputs), \(channels)]")
+            preconditionFailure("the model was built without the task's \(Self.tensorName) [\(spec.outputs), "
+                                + "\(channels)]")
         }
         offset = tensor.offset
         inputs = .allocate(capacity: maxBatch * maxTime)

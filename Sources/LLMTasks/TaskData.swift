@@ -17,18 +17,23 @@ public enum TaskData {
     public static func records(directory: URL, split: CorpusSplit, spec: TaskSpec) throws -> [LabelledExample] {
         let manifest = try DatasetManifest.load(directory: directory)
         guard let file = manifest.splits[split.rawValue]?.labelsFile else {
-            throw TrainingError("\(directory.appendingPathComponent(DatasetManifest.fileName).path): the dataset has no labelled posts in its \(split.rawValue) split; prepare it with --label-field (the embedded corpus has them)")
+            throw TrainingError("\(directory.appendingPathComponent(DatasetManifest.fileName).path): the dataset has "
+                                + "no labelled posts in its \(split.rawValue) split; prepare it with --label-field "
+                                + "(the embedded corpus has them)")
         }
         let url = directory.appendingPathComponent(file)
         let all = try LabelledExample.load(url: url)
         let needsRating = spec.kind == .regression || spec.neutralBand > 0
         for (line, record) in all.enumerated() where needsRating && record.rating == nil
             && (spec.source.isEmpty || record.source == spec.source) {
-            throw TrainingError("\(url.path):\(line + 1): no 'rating', which \(spec.kind == .regression ? "regression" : "task.neutral_band") needs; keep to rated posts (task.source: vader_tweets)")
+            throw TrainingError("\(url.path):\(line + 1): no 'rating', which "
+                                + "\(spec.kind == .regression ? "regression" : "task.neutral_band") needs; keep to "
+                                + "rated posts (task.source: vader_tweets)")
         }
         if spec.source.isEmpty && spec.labelField == "label" { return all }
         for (line, record) in all.enumerated() where record.source == nil {
-            throw TrainingError("\(url.path):\(line + 1): no 'source' field, which task.source/task.label_field need; the dataset was prepared by an older version: prepare it again")
+            throw TrainingError("\(url.path):\(line + 1): no 'source' field, which task.source/task.label_field need; "
+                                + "the dataset was prepared by an older version: prepare it again")
         }
         return all.filter { spec.source.isEmpty || $0.source == spec.source }
     }
@@ -38,7 +43,9 @@ public enum TaskData {
         let records = try records(directory: directory, split: .train, spec: spec)
         let names = Set(records.compactMap(spec.className)).sorted()
         guard !names.isEmpty else {
-            throw TrainingError("\(directory.path): no labelled train posts\(spec.source.isEmpty ? "" : " from source '\(spec.source)'"); check task.source")
+            throw TrainingError("\(directory.path): no labelled train "
+                                + "posts\(spec.source.isEmpty ? "" : " from source '\(spec.source)'"); check "
+                                + "task.source")
         }
         return names
     }
@@ -61,7 +68,8 @@ public enum TaskData {
             }
         }
         guard !out.isEmpty else {
-            throw TrainingError("\(directory.path): no \(split.rawValue) posts with labels \(spec.labels); check task.labels and task.source")
+            throw TrainingError("\(directory.path): no \(split.rawValue) posts with labels \(spec.labels); check "
+                                + "task.labels and task.source")
         }
         return out
     }

@@ -71,10 +71,12 @@ public struct TaskReport {
 
     public var summary: String {
         if let m = classification {
-            return "loss \(format(loss, 4)) | accuracy \(format(m.accuracy, 4)) | macro-F1 \(format(m.macroF1, 4)) | weighted-F1 \(format(m.weightedF1, 4))\(rocAUC.map { " | ROC-AUC \(format($0, 4))" } ?? "")"
+            return "loss \(format(loss, 4)) | accuracy \(format(m.accuracy, 4)) | macro-F1 \(format(m.macroF1, 4)) | "
+                   + "weighted-F1 \(format(m.weightedF1, 4))\(rocAUC.map { " | ROC-AUC \(format($0, 4))" } ?? "")"
         }
         let r = regression!
-        return "MSE \(format(loss, 4)) | MAE \(format(r.mae, 4)) | RMSE \(format(r.rmse, 4)) | Spearman \(format(r.spearman, 4))"
+        return "MSE \(format(loss, 4)) | MAE \(format(r.mae, 4)) | RMSE \(format(r.rmse, 4)) | Spearman "
+               + "\(format(r.spearman, 4))"
     }
 
     public var evaluation: Evaluation {

@@ -21,18 +21,22 @@ public final class TrainedTask {
     public init(path: String, dataset: String? = nil) throws {
         trained = try TrainedModel(path: path)
         guard let task = trained.state.task else {
-            throw TrainingError("\(trained.checkpoint.directory.path): a language-model checkpoint (no task); fine-tune it first (swift-llm-train finetune --from ...)")
+            throw TrainingError("\(trained.checkpoint.directory.path): a language-model checkpoint (no task); "
+                                + "fine-tune it first (swift-llm-train finetune --from ...)")
         }
         var spec = try TaskSpec(section: trained.config.task)
         guard spec.kind.rawValue == task.kind else {
-            throw TrainingError("\(trained.checkpoint.directory.path): state.json says a \(task.kind) task but config.yaml says \(spec.kind.rawValue); the checkpoint is inconsistent")
+            throw TrainingError("\(trained.checkpoint.directory.path): state.json says a \(task.kind) task but "
+                                + "config.yaml says \(spec.kind.rawValue); the checkpoint is inconsistent")
         }
         spec.labels = task.labels
         self.spec = spec
         datasetDirectory = dataset.map { URL(fileURLWithPath: $0) } ?? trained.datasetDirectory
         let manifest = try DatasetManifest.load(directory: datasetDirectory)
         guard manifest.tokenizerSHA256 == trained.state.tokenizerSHA256 else {
-            throw TrainingError("\(datasetDirectory.path): tokenizer sha256 \(manifest.tokenizerSHA256.prefix(12))… differs from the checkpoint's \(trained.state.tokenizerSHA256.prefix(12))…; use the dataset the model was trained on")
+            throw TrainingError("\(datasetDirectory.path): tokenizer sha256 \(manifest.tokenizerSHA256.prefix(12))… "
+                                + "differs from the checkpoint's \(trained.state.tokenizerSHA256.prefix(12))…; use "
+                                + "the dataset the model was trained on")
         }
         padID = Int32(manifest.endOfTextID)
         tokenizer = try BPETokenizer.load(from: datasetDirectory.appendingPathComponent(manifest.tokenizerFile))
@@ -52,7 +56,9 @@ public final class TrainedTask {
             let names = Set(records.compactMap(spec.className))
             let unknown = names.subtracting(spec.labels).sorted()
             guard unknown.isEmpty else {
-                throw TrainingError("\(datasetDirectory.path): the \(split.rawValue) posts have label(s) \(unknown) outside the checkpoint's label set \(spec.labels); evaluate on data with the labels the model was trained for")
+                throw TrainingError("\(datasetDirectory.path): the \(split.rawValue) posts have label(s) \(unknown) "
+                                    + "outside the checkpoint's label set \(spec.labels); evaluate on data with the "
+                                    + "labels the model was trained for")
             }
         }
         return try TaskData.examples(directory: datasetDirectory, split: split, spec: spec,

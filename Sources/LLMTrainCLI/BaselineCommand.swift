@@ -33,11 +33,13 @@ struct BaselineCommand: ParsableCommand {
         do {
             let config = try TrainConfig.load(path: config, overrides: overrides)
             guard let directory = dataset ?? (config.data.dataset.isEmpty ? nil : config.data.dataset) else {
-                throw ValidationError("name the prepared dataset: --dataset DIR or data.dataset (e.g. RUN_DIR/data of a pre-training run)")
+                throw ValidationError("name the prepared dataset: --dataset DIR or data.dataset (e.g. RUN_DIR/data of "
+                                      + "a pre-training run)")
             }
             let spec = try TaskSpec(section: config.task)
             let result = try Baseline.run(spec: spec, directory: URL(fileURLWithPath: directory)) { print($0) }
-            print("baseline \(config.task.name), l2 \(result.l2), \(format(result.seconds, 1)) s: test \(result.test.summary)")
+            print("baseline \(config.task.name), l2 \(result.l2), \(format(result.seconds, 1)) s: test "
+                  + "\(result.test.summary)")
             if let output {
                 var object: [String: Any] = result.test.numbers.merging(["l2": result.l2, "seconds": result.seconds]) { $1 }
                 object.merge(result.test.arrays) { $1 }

@@ -82,9 +82,13 @@ struct BenchCommand: ParsableCommand {
             let result = ModelBenchmark.run(config: config.model, batchSize: config.train.microBatch,
                                             sequenceLength: config.train.sequenceLength, warmupSteps: warmup, steps: steps,
                                             seed: UInt64(config.train.seed))
-            print("model: \(config.model.layers) layers, d_model \(config.model.modelDim), \(config.model.heads) heads, vocab \(config.model.vocabSize); batch \(config.train.microBatch) x \(config.train.sequenceLength); \(result.threads) thread(s), OpenBLAS kernel \(result.blasCore)")
-            print("\(format(result.msPerStep, 2)) ms/step | \(Int(result.tokensPerSecond)) tokens/s | MFU \(format(result.mfu * 100, 1))% | peak RSS \(Int(result.peakRSSMB)) MB")
-            print("sgemm on the same threads, same run: \(format(result.sgemmGFLOPs, 1)) GFLOP/s; the model runs at \(format(result.fractionOfSGEMM * 100, 1))% of it")
+            print("model: \(config.model.layers) layers, d_model \(config.model.modelDim), \(config.model.heads) "
+                  + "heads, vocab \(config.model.vocabSize); batch \(config.train.microBatch) x "
+                  + "\(config.train.sequenceLength); \(result.threads) thread(s), OpenBLAS kernel \(result.blasCore)")
+            print("\(format(result.msPerStep, 2)) ms/step | \(Int(result.tokensPerSecond)) tokens/s | MFU "
+                  + "\(format(result.mfu * 100, 1))% | peak RSS \(Int(result.peakRSSMB)) MB")
+            print("sgemm on the same threads, same run: \(format(result.sgemmGFLOPs, 1)) GFLOP/s; the model runs at "
+                  + "\(format(result.fractionOfSGEMM * 100, 1))% of it")
             print(result.scriptLine)
         }
     }

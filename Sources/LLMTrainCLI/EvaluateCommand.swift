@@ -48,7 +48,8 @@ struct EvaluateCommand: ParsableCommand {
             let outputs = try task.predict(examples, comm: comm)
             let report = TaskReport(spec: task.spec, examples: examples, outputs: outputs)
             guard comm.isCoordinator else { return }
-            print("\(task.trained.checkpoint.directory.path) on \(split.rawValue) (\(examples.count) posts): \(report.summary)")
+            print("\(task.trained.checkpoint.directory.path) on \(split.rawValue) (\(examples.count) posts): "
+                  + "\(report.summary)")
             if let confusion = report.classification?.confusion {
                 print("confusion (rows true, columns predicted; \(task.spec.labels.joined(separator: ", "))):")
                 for (label, row) in zip(task.spec.labels, confusion) { print("  \(label): \(row.map(String.init).joined(separator: " "))") }

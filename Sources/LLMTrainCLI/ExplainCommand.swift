@@ -50,7 +50,8 @@ struct ExplainCommand: ParsableCommand {
         do {
             let explained = try ExplainedModel(reference: model)
             let (pieces, normalized, cut) = try explained.tokens(of: text)
-            if cut > 0 { note("the post has \(pieces.count + cut) tokens; only the first \(pieces.count) (the model's context) are used") }
+            if cut > 0 { note("the post has \(pieces.count + cut) tokens; only the first \(pieces.count) (the model's "
+                              + "context) are used") }
             let runName = explained.checkpoint.directory.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
             let source = "\(runName)/\(explained.checkpoint.name)"
             let attention = try AttentionOutput(maps: try explained.attention(of: pieces), source: source,
@@ -64,7 +65,9 @@ struct ExplainCommand: ParsableCommand {
             if output == nil && !json { print(summary(attention)) }
             if attributions {
                 // Language-model checkpoints are the only kind so far; classifiers come with fine-tuning.
-                throw ReportError("\(explained.checkpoint.directory.path) is a language model without a classifier head: --attributions needs a fine-tuned classifier checkpoint\(output == nil ? "" : " (the attention maps were written)")")
+                throw ReportError("\(explained.checkpoint.directory.path) is a language model without a classifier "
+                                  + "head: --attributions needs a fine-tuned classifier "
+                                  + "checkpoint\(output == nil ? "" : " (the attention maps were written)")")
             }
         } catch {
             FileHandle.standardError.write(Data("swift-llm-train explain: error: \(error)\n".utf8))

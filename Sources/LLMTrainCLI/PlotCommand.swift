@@ -34,7 +34,8 @@ struct PlotCommand: ParsableCommand {
             for note in RunPlots.notes(for: runs) { print("note: \(note)") }
             for run in runs {
                 let files = try RunPlots.plot(run)
-                print("\(run.directory.path): \(files.count) charts in \(run.directory.appendingPathComponent("plots").path)")
+                print("\(run.directory.path): \(files.count) charts in "
+                      + "\(run.directory.appendingPathComponent("plots").path)")
             }
             if runs.count > 1 {
                 let directory = compareDir.map { URL(fileURLWithPath: $0) }

@@ -22,7 +22,8 @@ final class CollectivesTests: XCTestCase {
         let result = try Launcher.mpirun(ranks, "llm-mpi-checks", [])
         XCTAssertEqual(result.status, 0, result.output)
         XCTAssertTrue(result.stdout.contains(" passed, 0 failed"), result.output)
-        XCTAssertTrue(result.stdout.contains("allreduce sum Float count=16777216 chunk=1048576B (n=\(ranks))"), result.output)
+        XCTAssertTrue(result.stdout.contains("allreduce sum Float count=16777216 chunk=1048576B "
+                                             + "(n=\(ranks))"), result.output)
         XCTAssertFalse(result.stdout.contains("FAIL"), result.output)
     }
 

@@ -89,7 +89,8 @@ final class GenerateExchangeTests: XCTestCase {
         try Data("what a day\n\n   \n酒店\n".utf8).write(to: URL(fileURLWithPath: prompts))
         let fromFile = try generate(["--model", run, "--input", prompts, "--json", "--max-tokens", "2"])
         XCTAssertEqual(fromFile.status, 0, fromFile.output)
-        XCTAssertEqual(fromFile.stdout.split(separator: "\n").count, 2, "blank lines are not prompts: \(fromFile.stdout)")
+        XCTAssertEqual(fromFile.stdout.split(separator: "\n").count, 2, "blank lines are not prompts: "
+                                                                        + "\(fromFile.stdout)")
         let noFile = try generate(["--model", run, "--input", work.path + "/none.txt"])
         XCTAssertNotEqual(noFile.status, 0)
         XCTAssertTrue(noFile.stderr.contains("none.txt: cannot read the prompt file"), noFile.output)

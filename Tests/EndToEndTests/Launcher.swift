@@ -21,7 +21,8 @@ enum Launcher {
             // Scripts/test.sh sets LLM_TRAIN_BIN_DIR: there a missing binary is a failure, never a
             // green skip (a wrong directory would otherwise pass every end-to-end test).
             if ProcessInfo.processInfo.environment["LLM_TRAIN_BIN_DIR"] != nil {
-                throw LauncherError("\(url.path) does not exist or is not executable: LLM_TRAIN_BIN_DIR must name the build's bin directory")
+                throw LauncherError("\(url.path) does not exist or is not executable: LLM_TRAIN_BIN_DIR must name the "
+                                    + "build's bin directory")
             }
             throw XCTSkip("\(url.path) is not built (run `swift build` first, or set LLM_TRAIN_BIN_DIR)")
         }

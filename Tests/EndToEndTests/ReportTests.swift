@@ -14,7 +14,8 @@ final class ReportTests: XCTestCase {
         let result = try? Launcher.run("swift-llm-train", ["train"] + quickRun + ["--run-dir", directory.path, "--steps", "12",
                                        "--set", "eval.every=6", "--set", "checkpoint.every=6"], directory: repositoryRoot)
         XCTAssertEqual(result?.status, 0, result?.output ?? "not run")
-        XCTAssertTrue(result?.stdout.contains("see \(directory.path)/plots (5 charts) or run `swift-llm-train report \(directory.path)`") ?? false,
+        XCTAssertTrue(result?.stdout.contains("see \(directory.path)/plots (5 charts) or run `swift-llm-train report "
+                                              + "\(directory.path)`") ?? false,
                       "the final hint: \(result?.stdout.suffix(300) ?? "")")
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("plots/loss.svg").path))
         shared = directory
@@ -117,7 +118,8 @@ extension ReportTests {
                     let sum = row.reduce(0, +), later = row.dropFirst(q + 1).filter { $0 != 0 }.count
                     if abs(sum - 1) > 1e-5 || later > 0 || row.count != tokens.count {
                         problems += 1
-                        first = first ?? "layer \(l) head \(h) row \(q): sum \(sum), \(later) nonzero entries above the diagonal"
+                        first = first ?? "layer \(l) head \(h) row \(q): sum \(sum), \(later) nonzero entries above "
+                                         + "the diagonal"
                     }
                 }
             }
@@ -135,10 +137,12 @@ extension ReportTests {
         XCTAssertEqual(result.status, 0, result.output)
         XCTAssertTrue(result.stderr.contains("wrote \(svg.path)"), result.output)
         let document = try XMLDocument(contentsOf: svg, options: [])
-        let titles = try document.nodes(forXPath: "//*[local-name()='text' and @class='title']").compactMap(\.stringValue)
+        let titles = try document.nodes(forXPath: "//*[local-name()='text' and "
+                                                  + "@class='title']").compactMap(\.stringValue)
         XCTAssertTrue(titles.contains { $0.contains("layer 1 head 0") && $0.contains("step-000006") }, "\(titles)")
         let cells = try document.nodes(forXPath: "//*[local-name()='rect' and @class='cell']")
-        let labels = try document.nodes(forXPath: "//*[local-name()='text' and @class='row-label']").compactMap(\.stringValue)
+        let labels = try document.nodes(forXPath: "//*[local-name()='text' and "
+                                                  + "@class='row-label']").compactMap(\.stringValue)
         XCTAssertEqual(cells.count, labels.count * labels.count)
         XCTAssertTrue(labels.contains("很") && labels.contains("好"), "CJK tokens shown as text: \(labels)")
         XCTAssertTrue(labels.contains { $0.contains("😍") }, "\(labels)")

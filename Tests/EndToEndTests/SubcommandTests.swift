@@ -35,7 +35,8 @@ final class SubcommandTests: XCTestCase {
     func testPrepareWritesADatasetThatTrains() throws {
         let run = try TrainingRun(self, "prepare")
         let corpus = run.directory.appendingPathComponent("posts.csv")
-        let rows = (0..<400).map { i in "\"post \(i), \(i % 2 == 0 ? "good" : "bad") day\",\(i % 2 == 0 ? "pos" : "neg")" }
+        let rows = (0..<400).map { i in "\"post \(i), \(i % 2 == 0 ? "good" : "bad") "
+                                        + "day\",\(i % 2 == 0 ? "pos" : "neg")" }
         try (["text,label"] + rows).joined(separator: "\n").write(to: corpus, atomically: true, encoding: .utf8)
         let tokenizer = run.directory.appendingPathComponent("tokenizer.json")
         let trained = try Launcher.run("swift-llm-train", ["tokenizer", "train", "--vocab-size", "300", "--output", tokenizer.path,

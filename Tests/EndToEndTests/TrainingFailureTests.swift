@@ -61,7 +61,8 @@ final class TrainingFailureTests: XCTestCase {
         // --resume=PATH (the run directory) with the flag after it: both spellings parse.
         let allowed = try train(run, ["--steps", "4", "--resume=\(run.path)", "--allow-config-change", "--set", "train.seed=7"])
         XCTAssertEqual(allowed.status, 0, allowed.output)
-        XCTAssertTrue(allowed.output.contains("continuing with changed settings: train.seed: 1337 -> 7"), allowed.output)
+        XCTAssertTrue(allowed.output.contains("continuing with changed settings: train.seed: 1337 -> "
+                                              + "7"), allowed.output)
         XCTAssertEqual(try run.records(event: "config_change").first?["changes"] as? [String], ["train.seed: 1337 -> 7"])
         XCTAssertEqual(try run.trainLosses().last?.step, 4)
     }

@@ -58,7 +58,8 @@ final class ShardPlanTests: XCTestCase {
                     }
                 }
             }
-            XCTAssertFalse(owner.contains(-1), "count \(count) n \(worldSize) chunk \(chunk): some element has no owner")
+            XCTAssertFalse(owner.contains(-1), "count \(count) n \(worldSize) chunk \(chunk): some element has no "
+                                               + "owner")
         }
     }
 

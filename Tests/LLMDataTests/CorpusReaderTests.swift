@@ -28,7 +28,8 @@ final class CorpusReaderTests: XCTestCase {
         var warnings: [String] = []
         XCTAssertEqual(try CorpusReader.read(url: url, warn: { warnings.append($0) }).map(\.text),
                        ["a", "a\u{FFFD}b", "c\u{FFFD}", "d"])
-        XCTAssertEqual(warnings, ["\(url.path): 2 lines hold bytes that are not valid UTF-8 (first: line 2); they were read as U+FFFD"])
+        XCTAssertEqual(warnings, ["\(url.path): 2 lines hold bytes that are not valid UTF-8 (first: line 2); they "
+                                  + "were read as U+FFFD"])
         var none: [String] = []
         _ = try CorpusReader.read(url: try file("good.txt", "fine 好\n"), warn: { none.append($0) })
         XCTAssertEqual(none, [])

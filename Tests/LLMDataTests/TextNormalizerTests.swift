@@ -5,11 +5,13 @@ final class TextNormalizerTests: XCTestCase {
     let normalizer = TextNormalizer()
 
     func testDefaultsScrubPersonalDataAndKeepCaseAndPunctuation() {
-        XCTAssertEqual(normalizer.normalize("@anonymous LOVE this!!! http://t.co/abc123 mail me: jo.doe+x@example.co.uk"),
+        XCTAssertEqual(normalizer.normalize("@anonymous LOVE this!!! http://t.co/abc123 mail me: "
+                                            + "jo.doe+x@example.co.uk"),
                        "<user> LOVE this!!! <url> mail me: <email>")
         XCTAssertEqual(normalizer.normalize("call +1 555-123-4567 or (020) 1234 5678, 手机13812345678"),
                        "call <phone> or <phone>, 手机<phone>")
-        XCTAssertEqual(normalizer.normalize("see www.smallstonesoft.com and abc.cn/x?y=1 now"), "see <url> and <url> now")
+        XCTAssertEqual(normalizer.normalize("see www.smallstonesoft.com and abc.cn/x?y=1 "
+                                            + "now"), "see <url> and <url> now")
     }
 
     func testChineseTextRunsStraightIntoURLsHandlesAndTags() {

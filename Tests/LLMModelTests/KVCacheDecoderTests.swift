@@ -35,7 +35,8 @@ final class KVCacheDecoderTests: XCTestCase {
                 if first == nil { first = "logit \(j): cached \(got[j]) vs full \(expected[start + j])" }
             }
         }
-        XCTAssertEqual(bad, 0, "\(what): \(bad) of \(vocab) logits differ (row \(row)); first: \(first ?? "-"); max |diff| \(worst)",
+        XCTAssertEqual(bad, 0, "\(what): \(bad) of \(vocab) logits differ (row \(row)); first: \(first ?? "-"); max "
+                               + "|diff| \(worst)",
                        file: file, line: line)
     }
 

@@ -42,7 +42,8 @@ final class ExplainTests: XCTestCase {
                     if abs(sum - 1) > 1e-5 { badRows += 1; firstProblem = firstProblem ?? "layer \(layer) head \(head) row \(q) sums to \(sum)" }
                     for k in (q + 1)..<row.count where row[k] != 0 {
                         acausal += 1
-                        firstProblem = firstProblem ?? "layer \(layer) head \(head) query \(q) attends to later key \(k): \(row[k])"
+                        firstProblem = firstProblem ?? "layer \(layer) head \(head) query \(q) attends to later key "
+                                                       + "\(k): \(row[k])"
                     }
                     if row.contains(where: { $0 < 0 }) { badRows += 1 }
                     maxima.append(row.max()!)

@@ -133,7 +133,8 @@ final class RunPlotsTests: XCTestCase {
 
     func testDamagedLineInsideTheFileIsAnErrorNamingTheLine() throws {
         let run = try ScratchRun()
-        try run.writeMetrics("{\"event\":\"train\",\"step\":1,\"train_loss\":5}\nnot json\n{\"event\":\"train\",\"step\":2}\n")
+        try run.writeMetrics("{\"event\":\"train\",\"step\":1,\"train_loss\":5}\nnot "
+                             + "json\n{\"event\":\"train\",\"step\":2}\n")
         XCTAssertThrowsError(try MetricsLog.read(runDirectory: run.url)) { error in
             XCTAssertTrue("\(error)".contains("metrics.jsonl:2: not a JSON object"), "\(error)")
         }

@@ -18,7 +18,8 @@ final class RunReportTests: XCTestCase {
         let html = try String(contentsOf: url, encoding: .utf8)
         XCTAssertTrue(html.contains("No checkpoint yet."))
         XCTAssertTrue(notes.contains { $0.contains("no start record") }, "\(notes)")
-        XCTAssertTrue(html.contains("final 0.8500 (step 20), best 0.8000 (step 10)"), "validation loss: lower is better")
+        XCTAssertTrue(html.contains("final 0.8500 (step 20), best 0.8000 (step "
+                                    + "10)"), "validation loss: lower is better")
         XCTAssertTrue(html.contains("final 0.7100 (step 20), best 0.7100 (step 20)"), "macro-F1: higher is better")
         XCTAssertEqual(html.components(separatedBy: "<figure class=\"chart\"").count - 1, 7, "5 training charts, scores, confusion")
         XCTAssertTrue(html.contains("id=\"chart-confusion\""))

@@ -10,7 +10,8 @@ public struct AttentionMaps {
 
     /// Runs `model` (batch 1, sequence length = the number of tokens) on the tokens.
     public init(model: GPT, tokens: [TokenPiece]) {
-        precondition(model.batchSize == 1 && model.sequenceLength == tokens.count, "the model must be built for 1 x \(tokens.count) tokens")
+        precondition(model.batchSize == 1 && model.sequenceLength == tokens.count, "the model must be built for 1 x "
+                                                                                   + "\(tokens.count) tokens")
         let ids = tokens.map(\.id)
         ids.withUnsafeBufferPointer { _ = model.forward(inputs: $0.baseAddress!, targets: nil) }
         self.tokens = tokens

@@ -16,7 +16,8 @@ public struct AttentionOutput {
             throw ReportError("--layer \(layer): the model has \(maps.layers) layers, numbered 0 to \(maps.layers - 1)")
         }
         if let head, !(0..<maps.heads).contains(head) {
-            throw ReportError("--head \(head): the model has \(maps.heads) heads per layer, numbered 0 to \(maps.heads - 1)")
+            throw ReportError("--head \(head): the model has \(maps.heads) heads per layer, numbered 0 to "
+                              + "\(maps.heads - 1)")
         }
         self.maps = maps
         self.source = source

@@ -23,7 +23,8 @@ public struct ExplainedModel {
     public func tokens(of post: String) throws -> (pieces: [TokenPiece], normalized: String, cut: Int) {
         let normalized = normalizer.normalize(post)
         let ids = tokenizer.encode(normalized)
-        guard !ids.isEmpty else { throw ReportError("the post is empty after normalisation; give some text with --text") }
+        guard !ids.isEmpty else { throw ReportError("the post is empty after normalisation; give some text with "
+                                                    + "--text") }
         let kept = Array(ids.prefix(state.model.contextLength))
         return (TokenPiece.pieces(kept, tokenizer: tokenizer), normalized, ids.count - kept.count)
     }

@@ -17,7 +17,8 @@ public struct AllReduceBenchmark {
         public var plainGBps: Double { Double(bytes) / plainSeconds / 1e9 }
         public var shardedGBps: Double { Double(bytes) / shardedSeconds / 1e9 }
         public var scriptLine: String {
-            "bytes=\(bytes) chunked_gbps=\(format(chunkedGBps, 2)) plain_gbps=\(format(plainGBps, 2)) sharded_gbps=\(format(shardedGBps, 2))"
+            "bytes=\(bytes) chunked_gbps=\(format(chunkedGBps, 2)) plain_gbps=\(format(plainGBps, 2)) "
+            + "sharded_gbps=\(format(shardedGBps, 2))"
         }
     }
 
@@ -67,7 +68,8 @@ public struct AllReduceBenchmark {
     }
 
     public static func table(_ rows: [Row], worldSize: Int, chunkBytes: Int) -> String {
-        var lines = ["all-reduce of Float, in place, n=\(worldSize) ranks, chunk \(chunkBytes) bytes (median of interleaved rounds)",
+        var lines = ["all-reduce of Float, in place, n=\(worldSize) ranks, chunk \(chunkBytes) bytes (median of "
+                     + "interleaved rounds)",
                      pad("bytes", 12) + pad("chunked ms", 12) + pad("GB/s", 8) + pad("plain ms", 12) + pad("GB/s", 8)
                      + pad("speed-up", 10) + "sharded GB/s (reduce-scatter + all-gather)"]
         for row in rows {

@@ -17,7 +17,8 @@ public struct ModelBenchmarkResult: Sendable {
     public var fractionOfSGEMM: Double
     /// `tokens_per_s=... ms_per_step=... mfu=... peak_rss_mb=... sgemm_gflops=... fraction_of_sgemm=...`.
     public var scriptLine: String {
-        String(format: "tokens_per_s=%.1f ms_per_step=%.2f mfu=%.4f peak_rss_mb=%.1f sgemm_gflops=%.1f fraction_of_sgemm=%.4f",
+        String(format: "tokens_per_s=%.1f ms_per_step=%.2f mfu=%.4f peak_rss_mb=%.1f sgemm_gflops=%.1f "
+                       + "fraction_of_sgemm=%.4f",
                tokensPerSecond, msPerStep, mfu, peakRSSMB, sgemmGFLOPs, fractionOfSGEMM)
     }
 }

@@ -23,7 +23,8 @@ enum SafeTensorsHeader {
         for (name, value) in entries {
             if name == "__metadata__" {
                 guard let strings = value as? [String: String] else {
-                    throw CheckpointError.safeTensorsBadJSON(path: path, detail: "__metadata__ must map strings to strings")
+                    throw CheckpointError.safeTensorsBadJSON(path: path, detail: "__metadata__ must map strings to "
+                                                                                 + "strings")
                 }
                 metadata = strings
             } else {
@@ -58,7 +59,8 @@ enum SafeTensorsHeader {
             throw CheckpointError.safeTensorsUnsupportedDtype(path: path, tensor: name, dtype: dtype)
         }
         guard offsets[0] <= offsets[1] else {
-            throw CheckpointError.safeTensorsBadOffsets(path: path, tensor: name, detail: "begin \(offsets[0]) is after end \(offsets[1])")
+            throw CheckpointError.safeTensorsBadOffsets(path: path, tensor: name, detail: "begin \(offsets[0]) is "
+                                                                                          + "after end \(offsets[1])")
         }
         var count = 1
         for dimension in shape {

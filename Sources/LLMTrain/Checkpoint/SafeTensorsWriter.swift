@@ -70,11 +70,14 @@ public enum SafeTensorsWriter {
                 throw CheckpointError.invalidTensor(tensor: tensor.name, detail: "the name appears more than once")
             }
             if tensor.shape.contains(where: { $0 < 0 }) {
-                throw CheckpointError.invalidTensor(tensor: tensor.name, detail: "shape \(tensor.shape) has a negative dimension")
+                throw CheckpointError.invalidTensor(tensor: tensor.name, detail: "shape \(tensor.shape) has a "
+                                                                                 + "negative dimension")
             }
             let count = tensor.shape.reduce(1, *)
             if count != tensor.data.count {
-                throw CheckpointError.invalidTensor(tensor: tensor.name, detail: "shape \(tensor.shape) holds \(count) elements but the buffer has \(tensor.data.count)")
+                throw CheckpointError.invalidTensor(tensor: tensor.name, detail: "shape \(tensor.shape) holds "
+                                                                                 + "\(count) elements but the buffer "
+                                                                                 + "has \(tensor.data.count)")
             }
         }
         return tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }

@@ -37,7 +37,9 @@ public final class SavedModel {
         state = trained.state
         let weights = try SafeTensorsFile(contentsOf: checkpoint.file(ModelCheckpoint.modelFile))
         if weights.tensors.contains(where: { $0.name == "score.weight" }) {
-            throw TrainingError("\(checkpoint.directory.path) is a classifier (it has a score.weight head); generate and export take language models only (a GPT2ForSequenceClassification export is not implemented yet): use the checkpoint it was fine-tuned from")
+            throw TrainingError("\(checkpoint.directory.path) is a classifier (it has a score.weight head); generate "
+                                + "and export take language models only (a GPT2ForSequenceClassification export is "
+                                + "not implemented yet): use the checkpoint it was fine-tuned from")
         }
         tensors = ParameterTensor.layout(for: state.model)
         parameters = .allocate(capacity: ParameterTensor.parameterCount(for: state.model))
@@ -55,7 +57,9 @@ public final class SavedModel {
         }
         guard tokenizer.vocabSize <= state.model.vocabSize else {
             parameters.deallocate()
-            throw TrainingError("\(tokenizerURL.path): the tokenizer has \(tokenizer.vocabSize) tokens but the model only \(state.model.vocabSize); pass the tokenizer the model was trained with (--tokenizer)")
+            throw TrainingError("\(tokenizerURL.path): the tokenizer has \(tokenizer.vocabSize) tokens but the model "
+                                + "only \(state.model.vocabSize); pass the tokenizer the model was trained with "
+                                + "(--tokenizer)")
         }
     }
 
@@ -99,10 +103,12 @@ public final class SavedModel {
             if let datasetDirectory { candidates.append(datasetDirectory.appendingPathComponent(DatasetManifest.tokenizerFileName)) }
         }
         guard let found = candidates.first(where: { fm.fileExists(atPath: $0.path) }) else {
-            throw TrainingError("\(checkpoint.directory.path): cannot find the model's tokenizer (looked for \(candidates.map(\.path).joined(separator: ", "))); pass it with --tokenizer")
+            throw TrainingError("\(checkpoint.directory.path): cannot find the model's tokenizer (looked for "
+                                + "\(candidates.map(\.path).joined(separator: ", "))); pass it with --tokenizer")
         }
         if explicit == nil, found != checkpoint.file(tokenizerFile), try SHA256.hash(fileAt: found) != state.tokenizerSHA256 {
-            throw TrainingError("\(found.path): sha256 differs from the tokenizer the checkpoint was trained with (\(state.tokenizerSHA256.prefix(12))…); pass the right one with --tokenizer")
+            throw TrainingError("\(found.path): sha256 differs from the tokenizer the checkpoint was trained with "
+                                + "(\(state.tokenizerSHA256.prefix(12))…); pass the right one with --tokenizer")
         }
         return (found, normalizer ?? NormalizerConfig())
     }

@@ -26,7 +26,8 @@ extension TrainConfig {
         var setBy: [String: String] = [:]
         for assignment in overrides {
             guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
-                throw ConfigError("--set \(assignment): expected section.key=value, e.g. --set optimizer.learning_rate=1e-3")
+                throw ConfigError("--set \(assignment): expected section.key=value, e.g. --set "
+                                  + "optimizer.learning_rate=1e-3")
             }
             let keys = assignment[..<eq].split(separator: ".").map(String.init)
             let valueText = String(assignment[assignment.index(after: eq)...])
@@ -81,7 +82,8 @@ extension TrainConfig {
     /// Overlays `user` on the defaults; every key must exist there, so typos are caught.
     private static func merge(_ user: Node, into tree: inout Node, path: [String], source: String) throws {
         guard case .mapping(let userMap) = user else {
-            throw ConfigError("\(source): expected a mapping of fields at '\(path.isEmpty ? "top level" : path.joined(separator: "."))'")
+            throw ConfigError("\(source): expected a mapping of fields at "
+                              + "'\(path.isEmpty ? "top level" : path.joined(separator: "."))'")
         }
         guard case .mapping(var treeMap) = tree else { return }
         for (key, value) in userMap {
@@ -121,7 +123,8 @@ extension TrainConfig {
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
             return "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' must be a \(type)"
         case .dataCorrupted(let context):
-            return "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
+            return "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))': "
+                   + "\(context.debugDescription)"
         case .keyNotFound(let key, _):
             return "missing field '\(key.stringValue)'"
         @unknown default:
@@ -138,7 +141,8 @@ extension TrainConfig {
         }
         if model.vocabSize < 1 { try fail("model.vocab_size must be positive, got \(model.vocabSize)") }
         if train.sequenceLength < 1 || train.sequenceLength > model.contextLength {
-            try fail("train.sequence_length (\(train.sequenceLength)) must be in 1...model.context_length (\(model.contextLength))")
+            try fail("train.sequence_length (\(train.sequenceLength)) must be in 1...model.context_length "
+                     + "(\(model.contextLength))")
         }
         if train.globalBatch < 1 || train.microBatch < 1 {
             try fail("train.global_batch and train.micro_batch must be positive")
@@ -158,11 +162,14 @@ extension TrainConfig {
     public func batchPlan(worldSize: Int) throws -> BatchPlan {
         let perRank = train.globalBatch / worldSize
         guard perRank * worldSize == train.globalBatch else {
-            throw ConfigError("train.global_batch (\(train.globalBatch)) must be divisible by the number of ranks (\(worldSize)); choose a multiple of \(worldSize) or launch a different -n")
+            throw ConfigError("train.global_batch (\(train.globalBatch)) must be divisible by the number of ranks "
+                              + "(\(worldSize)); choose a multiple of \(worldSize) or launch a different -n")
         }
         let micro = min(train.microBatch, perRank)
         guard perRank % micro == 0 else {
-            throw ConfigError("each of the \(worldSize) ranks gets \(perRank) sequences a step, which train.micro_batch (\(micro)) does not divide; set train.micro_batch to a divisor of \(perRank)")
+            throw ConfigError("each of the \(worldSize) ranks gets \(perRank) sequences a step, which "
+                              + "train.micro_batch (\(micro)) does not divide; set train.micro_batch to a divisor of "
+                              + "\(perRank)")
         }
         return BatchPlan(worldSize: worldSize, sequencesPerRank: perRank, microBatch: micro,
                          accumulationSteps: perRank / micro)

@@ -30,7 +30,8 @@ struct FaultInjection: Equatable {
         var fields: [String: String] = [:]
         for part in text.split(separator: ",") {
             let pair = part.split(separator: ":", maxSplits: 1).map(String.init)
-            guard pair.count == 2 else { throw TrainingError("\(variable)=\(text): expected rank:R,step:S,kind:drift|kill9|abort|hang") }
+            guard pair.count == 2 else { throw TrainingError("\(variable)=\(text): expected "
+                                                             + "rank:R,step:S,kind:drift|kill9|abort|hang") }
             fields[pair[0]] = pair[1]
         }
         guard let step = fields["step"].flatMap(Int.init), let kind = fields["kind"].flatMap(Kind.init(rawValue:)),

@@ -47,7 +47,8 @@ enum ModelCheckpoint {
             }
             let info = try file.info(name)
             guard info.shape == tensor.shape else {
-                throw TrainingError("\(file.url.path): tensor '\(name)' has shape \(info.shape) but the model needs \(tensor.shape); the checkpoint was saved from a different model shape")
+                throw TrainingError("\(file.url.path): tensor '\(name)' has shape \(info.shape) but the model needs "
+                                    + "\(tensor.shape); the checkpoint was saved from a different model shape")
             }
             try file.copy(name, into: UnsafeMutableBufferPointer(rebasing: buffer[tensor.offset..<tensor.offset + tensor.count]))
         }
@@ -62,7 +63,9 @@ extension ModelCheckpoint {
         for tensor in model.tensors where !skipping.contains(tensor.name) {
             let info = try weights.info(tensor.name)
             guard info.shape == tensor.shape else {
-                throw TrainingError("\(weights.url.path): tensor '\(tensor.name)' has shape \(info.shape) but the model needs \(tensor.shape); the checkpoint was saved from a different model shape")
+                throw TrainingError("\(weights.url.path): tensor '\(tensor.name)' has shape \(info.shape) but the "
+                                    + "model needs \(tensor.shape); the checkpoint was saved from a different model "
+                                    + "shape")
             }
             try weights.copy(tensor.name, into: UnsafeMutableBufferPointer(
                 rebasing: model.parameters[tensor.offset..<tensor.offset + tensor.count]))

@@ -18,7 +18,8 @@ public final class RunLog {
             _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
         guard let handle = FileHandle(forUpdatingAtPath: url.path) else {
-            throw TrainingError("\(url.path): cannot open the metrics file for writing; check the run directory's permissions")
+            throw TrainingError("\(url.path): cannot open the metrics file for writing; check the run directory's "
+                                + "permissions")
         }
         // A run killed mid-line leaves no newline: end that line so a resumed run's first record
         // is not glued to it (readers drop the broken line, and only that one).

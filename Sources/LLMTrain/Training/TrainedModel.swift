@@ -19,7 +19,8 @@ public struct TrainedModel {
         if FileManager.default.fileExists(atPath: url.appendingPathComponent("checkpoints").path) {
             let store = try CheckpointStore(runDirectory: url, keepLast: 1)
             guard let pointed = try store.best() ?? store.latest() else {
-                throw TrainingError("\(url.path): the run has no checkpoint yet; train it first or name a checkpoint directory")
+                throw TrainingError("\(url.path): the run has no checkpoint yet; train it first or name a checkpoint "
+                                    + "directory")
             }
             found = pointed
         } else {
@@ -42,7 +43,9 @@ public struct TrainedModel {
     /// Copies the checkpoint's weights into `model`, except the tensors in `skipping`.
     public func readWeights(into model: GPT, skipping: Set<String> = []) throws {
         guard state.model == model.config else {
-            throw TrainingError("\(checkpoint.directory.path): saved for model \(describe(state.model)), but this model is \(describe(model.config)); use the model section the checkpoint was trained with")
+            throw TrainingError("\(checkpoint.directory.path): saved for model \(describe(state.model)), but this "
+                                + "model is \(describe(model.config)); use the model section the checkpoint was "
+                                + "trained with")
         }
         try ModelCheckpoint.readWeights(into: model, from: checkpoint.directory, skipping: skipping)
     }

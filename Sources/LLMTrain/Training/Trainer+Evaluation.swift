@@ -22,7 +22,9 @@ extension Trainer {
         }
         let all = try comm.allGather([sum, weighted])
         for r in 1..<comm.worldSize where all[2 * r] != all[0] || all[2 * r + 1] != all[1] {
-            comm.abort("replica drift at step \(state.step): rank \(r)'s parameter checksum (\(all[2 * r]), \(all[2 * r + 1])) differs from rank 0's (\(all[0]), \(all[1])); the ranks no longer train the same model (mixed library versions or thread counts?)")
+            comm.abort("replica drift at step \(state.step): rank \(r)'s parameter checksum (\(all[2 * r]), "
+                       + "\(all[2 * r + 1])) differs from rank 0's (\(all[0]), \(all[1])); the ranks no longer train "
+                       + "the same model (mixed library versions or thread counts?)")
         }
     }
 }

@@ -14,18 +14,26 @@ extension Trainer {
                 let checkpoint = try locate(request, store: store)
                 let loaded = try checkpoint.loadState(TrainingState.self)
                 guard loaded.model == config.model else {
-                    throw TrainingError("\(checkpoint.directory.path): saved for model \(describe(loaded.model)), but the config asks for \(describe(config.model)); resume with the config the run was started with")
+                    throw TrainingError("\(checkpoint.directory.path): saved for model \(describe(loaded.model)), but "
+                                        + "the config asks for \(describe(config.model)); resume with the config the "
+                                        + "run was started with")
                 }
                 guard loaded.tokenizerSHA256 == data.tokenizerSHA256 else {
-                    throw TrainingError("\(checkpoint.directory.path): saved with tokenizer sha256 \(loaded.tokenizerSHA256.prefix(12))…, but this run's tokenizer is \(data.tokenizerSHA256.prefix(12))…; resume with the same tokenizer and dataset")
+                    throw TrainingError("\(checkpoint.directory.path): saved with tokenizer sha256 "
+                                        + "\(loaded.tokenizerSHA256.prefix(12))…, but this run's tokenizer is "
+                                        + "\(data.tokenizerSHA256.prefix(12))…; resume with the same tokenizer and "
+                                        + "dataset")
                 }
                 guard loaded.task == objective.task else {
-                    throw TrainingError("\(checkpoint.directory.path): saved for \(describe(loaded.task)), but this run trains \(describe(objective.task)); resume with the same task and label set")
+                    throw TrainingError("\(checkpoint.directory.path): saved for \(describe(loaded.task)), but this "
+                                        + "run trains \(describe(objective.task)); resume with the same task and "
+                                        + "label set")
                 }
                 try checkConfigChanges(saved: loaded, checkpoint: checkpoint)
                 try ModelCheckpoint.read(into: model, optimizer: optimizer, from: checkpoint.directory)
                 stateBytes = Array(try JSONEncoder().encode(loaded))
-                log.note("resumed from \(checkpoint.directory.path) at step \(loaded.step) (saved with \(loaded.worldSize) rank\(loaded.worldSize == 1 ? "" : "s"), now \(comm.worldSize))")
+                log.note("resumed from \(checkpoint.directory.path) at step \(loaded.step) (saved with "
+                         + "\(loaded.worldSize) rank\(loaded.worldSize == 1 ? "" : "s"), now \(comm.worldSize))")
             } catch {
                 failure = Array("\(error)".utf8)
             }
@@ -53,13 +61,17 @@ extension Trainer {
         guard saved.step > 0 else { return }
         let savedConfig: TrainConfig
         do { savedConfig = try YAMLDecoder().decode(TrainConfig.self, from: saved.configYAML) } catch {
-            throw TrainingError("\(checkpoint.directory.path)/state.json: its config cannot be read (\(error)); the checkpoint was written by an incompatible version")
+            throw TrainingError("\(checkpoint.directory.path)/state.json: its config cannot be read (\(error)); the "
+                                + "checkpoint was written by an incompatible version")
         }
         let changed = try config.changes(from: savedConfig).filter { !TrainConfig.resumableFields.contains($0.field) }
         guard !changed.isEmpty else { return }
         let list = changed.map(\.change).joined(separator: "; ")
         guard options.allowConfigChange else {
-            throw TrainingError("\(checkpoint.directory.path): the config differs from the one the run was saved with (\(list)); resume with the saved config (\(checkpoint.directory.path)/config.yaml), or pass --allow-config-change to continue with the new values")
+            throw TrainingError("\(checkpoint.directory.path): the config differs from the one the run was saved with "
+                                + "(\(list)); resume with the saved config "
+                                + "(\(checkpoint.directory.path)/config.yaml), or pass --allow-config-change to "
+                                + "continue with the new values")
         }
         log.note("--allow-config-change: continuing with changed settings: \(list)")
         log.record(changed.map(\.change), event: "config_change")
@@ -73,12 +85,16 @@ extension Trainer {
             do {
                 let pretrained = try TrainedModel(path: path)
                 guard pretrained.state.tokenizerSHA256 == data.tokenizerSHA256 else {
-                    throw TrainingError("\(pretrained.checkpoint.directory.path): pre-trained with tokenizer sha256 \(pretrained.state.tokenizerSHA256.prefix(12))…, but this run's dataset uses \(data.tokenizerSHA256.prefix(12))…; prepare the task data with the pre-training tokenizer")
+                    throw TrainingError("\(pretrained.checkpoint.directory.path): pre-trained with tokenizer sha256 "
+                                        + "\(pretrained.state.tokenizerSHA256.prefix(12))…, but this run's dataset "
+                                        + "uses \(data.tokenizerSHA256.prefix(12))…; prepare the task data with the "
+                                        + "pre-training tokenizer")
                 }
                 try pretrained.readWeights(into: model, skipping: Set(objective.headTensors.map(\.name)))
                 state.pretrainedFrom = pretrained.checkpoint.directory.path
                 state.pretrainingTokens = pretrained.state.tokensSeen
-                log.note("initialised the trunk from \(pretrained.checkpoint.directory.path) (step \(pretrained.state.step), \(pretrained.state.tokensSeen) tokens of pre-training)")
+                log.note("initialised the trunk from \(pretrained.checkpoint.directory.path) (step "
+                         + "\(pretrained.state.step), \(pretrained.state.tokensSeen) tokens of pre-training)")
             } catch {
                 failure = Array("\(error)".utf8)
             }

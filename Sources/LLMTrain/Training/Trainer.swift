@@ -96,7 +96,9 @@ public final class Trainer {
             try restore(resume)
         } else {
             if let store, let existing = try store.latest() {
-                throw TrainingError("\(options.runDirectory.path) already holds checkpoints (latest: \(existing.name)); pass --resume to continue that run, or choose a new --run-dir")
+                throw TrainingError("\(options.runDirectory.path) already holds checkpoints (latest: "
+                                    + "\(existing.name)); pass --resume to continue that run, or choose a new "
+                                    + "--run-dir")
             }
             if !config.task.initFrom.isEmpty { try loadPretrainedTrunk(config.task.initFrom) }
             // Every rank initialised from the same seed; broadcasting rank 0's weights makes the
@@ -114,7 +116,8 @@ public final class Trainer {
         log.record(["step": Double(state.step), "world_size": Double(comm.worldSize), "threads": Double(BLASThreads.current),
                     "parameters": Double(model.parameterCount)], strings: ["blas_kernel": BLASThreads.coreName], event: "start")
         if state.step >= config.train.steps {
-            log.note("nothing to do: the run is at step \(state.step) of train.steps=\(config.train.steps); raise --steps to train further")
+            log.note("nothing to do: the run is at step \(state.step) of train.steps=\(config.train.steps); raise "
+                     + "--steps to train further")
         }
         var windowStart = monotonicSeconds(), windowTokens = 0.0, windowPadding = 0.0, windowStartStep = state.step
         let runStart = monotonicSeconds() - state.elapsedSeconds
@@ -132,7 +135,9 @@ public final class Trainer {
             } else {
                 state.consecutiveBadSteps += 1
                 state.skippedSteps += 1
-                log.note("step \(step + 1): non-finite \(loss.isFinite ? "gradient norm" : "loss") (\(loss), norm \(norm)); step skipped (\(state.consecutiveBadSteps) in a row, limit train.max_bad_steps=\(config.train.maxBadSteps))")
+                log.note("step \(step + 1): non-finite \(loss.isFinite ? "gradient norm" : "loss") (\(loss), norm "
+                         + "\(norm)); step skipped (\(state.consecutiveBadSteps) in a row, limit "
+                         + "train.max_bad_steps=\(config.train.maxBadSteps))")
             }
             state.step += 1
             state.tokensSeen += tokens
@@ -144,7 +149,10 @@ public final class Trainer {
             if state.consecutiveBadSteps > config.train.maxBadSteps {
                 // The weights were not touched by the bad steps: they are the last good state.
                 try saveCheckpoint(validationLoss: nil)
-                throw TrainingError("stopped at step \(state.step): \(state.consecutiveBadSteps) non-finite steps in a row (train.max_bad_steps=\(config.train.maxBadSteps)); the last good weights are in the checkpoint just saved. Lower optimizer.learning_rate or check the data")
+                throw TrainingError("stopped at step \(state.step): \(state.consecutiveBadSteps) non-finite steps in "
+                                    + "a row (train.max_bad_steps=\(config.train.maxBadSteps)); the last good weights "
+                                    + "are in the checkpoint just saved. Lower optimizer.learning_rate or check the "
+                                    + "data")
             }
             if finite && (state.step % config.train.logEvery == 0 || state.step == config.train.steps || stopRequested) {
                 let elapsed = monotonicSeconds() - windowStart
@@ -164,7 +172,9 @@ public final class Trainer {
                 if languageModel { fields["mfu"] = mfu } else { fields["padding_share"] = paddingShare }
                 log.record(fields, event: "train")
                 let efficiency = languageModel ? "MFU \(format(mfu * 100, 1))%" : "padding \(format(paddingShare * 100, 1))%"
-                log.progress("step \(state.step)/\(config.train.steps) | loss \(format(Double(loss), 4)) | lr \(String(format: "%.2e", lr)) | norm \(format(Double(norm), 3)) | \(Int(tokensPerSecond)) tok/s | \(efficiency) | ETA \(formatDuration(eta))")
+                log.progress("step \(state.step)/\(config.train.steps) | loss \(format(Double(loss), 4)) | lr "
+                             + "\(String(format: "%.2e", lr)) | norm \(format(Double(norm), 3)) | "
+                             + "\(Int(tokensPerSecond)) tok/s | \(efficiency) | ETA \(formatDuration(eta))")
                 windowStart = monotonicSeconds()
                 windowStartStep = state.step
                 windowTokens = 0
@@ -186,7 +196,8 @@ public final class Trainer {
                 try saveCheckpoint(validationLoss: validationLoss)
             }
             if stopRequested && !last {
-                log.note("stopped after step \(state.step) with a checkpoint (\(options.untilStep == nil ? "SIGTERM/SIGINT" : "--until-step")); continue with --resume")
+                log.note("stopped after step \(state.step) with a checkpoint "
+                         + "(\(options.untilStep == nil ? "SIGTERM/SIGINT" : "--until-step")); continue with --resume")
                 break
             }
         }
@@ -247,13 +258,19 @@ public final class Trainer {
     }
 
     private func describeStart() -> String {
-        "training \(describe(config.model)), \(model.parameterCount) parameters | \(comm.worldSize) rank\(comm.worldSize == 1 ? "" : "s") x \(BLASThreads.current) thread\(BLASThreads.current == 1 ? "" : "s") (OpenBLAS \(BLASThreads.coreName)) | global batch \(config.train.globalBatch) x \(config.train.sequenceLength) tokens = \(plan.microBatch) per micro-batch x \(plan.accumulationSteps) accumulation x \(comm.worldSize) ranks | \(objective.description) | run dir \(options.runDirectory.path)"
+        "training \(describe(config.model)), \(model.parameterCount) parameters | \(comm.worldSize) "
+        + "rank\(comm.worldSize == 1 ? "" : "s") x \(BLASThreads.current) "
+        + "thread\(BLASThreads.current == 1 ? "" : "s") (OpenBLAS \(BLASThreads.coreName)) | global batch "
+        + "\(config.train.globalBatch) x \(config.train.sequenceLength) tokens = \(plan.microBatch) per micro-batch x "
+        + "\(plan.accumulationSteps) accumulation x \(comm.worldSize) ranks | \(objective.description) | run dir "
+        + "\(options.runDirectory.path)"
     }
 }
 
 /// "2 layers, d_model 64, 2 heads, vocab 512, context 64, gelu": the training log and the run report.
 public func describe(_ model: GPTConfig) -> String {
-    "\(model.layers) layers, d_model \(model.modelDim), \(model.heads) heads, vocab \(model.vocabSize), context \(model.contextLength), \(model.activation.rawValue)"
+    "\(model.layers) layers, d_model \(model.modelDim), \(model.heads) heads, vocab \(model.vocabSize), context "
+    + "\(model.contextLength), \(model.activation.rawValue)"
 }
 
 func describe(_ task: TaskIdentity?) -> String {

@@ -33,10 +33,14 @@ struct TrainingData {
                     if let tokenizer, let existing = try? DatasetManifest.load(directory: directory),
                        existing.tokenizerSHA256 != SHA256.hash(Data(tokenizer.tokenizerJSON().utf8)) {
                         // Never re-prepare a run's data under its checkpoints with another tokenizer.
-                        throw TrainingError("data.tokenizer: \(config.data.tokenizer) is not the tokenizer \(directory.path) was prepared with (\(existing.tokenizerSHA256.prefix(12))…); drop data.tokenizer, or use a new --run-dir")
+                        throw TrainingError("data.tokenizer: \(config.data.tokenizer) is not the tokenizer "
+                                            + "\(directory.path) was prepared with "
+                                            + "(\(existing.tokenizerSHA256.prefix(12))…); drop data.tokenizer, or use "
+                                            + "a new --run-dir")
                     }
                     verified = try DefaultDataset.prepare(in: directory, vocabSize: config.model.vocabSize, tokenizer: tokenizer) {
-                        log.note("preparing the embedded corpus into \(directory.path) (tokenizer vocab \(config.model.vocabSize))")
+                        log.note("preparing the embedded corpus into \(directory.path) (tokenizer vocab "
+                                 + "\(config.model.vocabSize))")
                     }
                 } else {
                     verified = try DatasetManifest.load(directory: directory)
@@ -57,24 +61,31 @@ struct TrainingData {
             // Compared as we serialise it, so a copy that differs only in formatting still matches.
             let given = SHA256.hash(Data(try BPETokenizer.load(from: url).tokenizerJSON().utf8))
             guard given == manifest.tokenizerSHA256 else {
-                throw TrainingError("data.tokenizer: \(url.path) (sha256 \(given.prefix(12))…) is not the tokenizer \(directory.path) was prepared with (\(manifest.tokenizerSHA256.prefix(12))…); drop data.tokenizer to use the dataset's own, or prepare the dataset with this tokenizer")
+                throw TrainingError("data.tokenizer: \(url.path) (sha256 \(given.prefix(12))…) is not the tokenizer "
+                                    + "\(directory.path) was prepared with (\(manifest.tokenizerSHA256.prefix(12))…); "
+                                    + "drop data.tokenizer to use the dataset's own, or prepare the dataset with this "
+                                    + "tokenizer")
             }
         }
         let tokenizerSHA256 = manifest.tokenizerSHA256
         let seed = UInt64(config.train.seed)
         func sampler(_ split: CorpusSplit) throws -> WindowSampler {
             guard let url = manifest.tokensURL(split, in: directory) else {
-                throw TrainingError("\(directory.path)/\(DatasetManifest.fileName): the dataset has no \(split.rawValue) split; prepare it with one")
+                throw TrainingError("\(directory.path)/\(DatasetManifest.fileName): the dataset has no "
+                                    + "\(split.rawValue) split; prepare it with one")
             }
             let tokens = try TokenFile(url: url)
             guard tokens.vocabSize == config.model.vocabSize else {
-                throw TrainingError("\(url.path): tokens were made with a vocabulary of \(tokens.vocabSize), but model.vocab_size is \(config.model.vocabSize); set model.vocab_size=\(tokens.vocabSize) or prepare the data again")
+                throw TrainingError("\(url.path): tokens were made with a vocabulary of \(tokens.vocabSize), but "
+                                    + "model.vocab_size is \(config.model.vocabSize); set "
+                                    + "model.vocab_size=\(tokens.vocabSize) or prepare the data again")
             }
             return try WindowSampler(tokens: tokens, sequenceLength: config.train.sequenceLength, seed: seed)
         }
         let train = try sampler(.train), validation = try sampler(.validation)
         return TrainingData(train: train, validation: validation, tokenizerSHA256: tokenizerSHA256,
-                            description: "data \(directory.path): \(train.windowCount) train / \(validation.windowCount) validation windows",
+                            description: "data \(directory.path): \(train.windowCount) train / "
+                                         + "\(validation.windowCount) validation windows",
                             directory: directory)
     }
 }
