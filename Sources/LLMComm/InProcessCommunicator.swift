@@ -99,7 +99,7 @@ public final class InProcessCommunicator: Communicator {
     }
 
     public func abort(_ message: String) -> Never {
-        fputs("swift-llm-train: rank \(rank) of \(worldSize) (in-process): \(message)\n", stderr)
+        FileHandle.standardError.write(Data("swift-llm-train: rank \(rank) of \(worldSize) (in-process): \(message)\n".utf8))
         exit(1)
     }
 

@@ -1,4 +1,6 @@
 import CMPI
+import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,12 +29,17 @@ public final class MPICommunicator: Communicator {
 
     private let comm: MPI_Comm
 
-    private static let lock = NSLockLike()
+    /// Guards `instance`: tests may ask for the world from several threads at once.
+    private static let lock = Mutex(())
     nonisolated(unsafe) private static var instance: MPICommunicator?
 
     /// The world communicator, initialising MPI (thread level FUNNELED or better) on first use.
     public static func world() throws -> MPICommunicator {
-        lock.lock(); defer { lock.unlock() }
+        try lock.withLock { _ in try initializeOnce() }
+    }
+
+    /// `world()`'s work, under `lock`.
+    private static func initializeOnce() throws -> MPICommunicator {
         if let instance { return instance }
         var finalized: Int32 = 0
         MPI_Finalized(&finalized)
@@ -189,8 +196,7 @@ public final class MPICommunicator: Communicator {
 
     public func abort(_ message: String) -> Never {
         let line = "swift-llm-train: rank \(rank) of \(worldSize): \(message)\n"
-        fputs(line, stderr)
-        fflush(stderr)
+        FileHandle.standardError.write(Data(line.utf8))
         MPI_Abort(comm, 1)
         exit(1)  // MPI_Abort does not return; this satisfies the type checker.
     }
@@ -209,9 +215,3 @@ public final class MPICommunicator: Communicator {
 }
 
 /// A pthread mutex; Foundation's NSLock would pull Foundation into this thin module.
-private final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    func lock() { pthread_mutex_lock(&mutex) }
-    func unlock() { pthread_mutex_unlock(&mutex) }
-}

@@ -133,6 +133,8 @@ extension SavedModel {
         }
         var trainConfig = TrainConfig()
         trainConfig.model = config
+        // A valid config of this shape: the default windows may be longer than its context.
+        trainConfig.train.sequenceLength = min(trainConfig.train.sequenceLength, config.contextLength)
         let yaml = try trainConfig.yaml()
         let state = TrainingState(model: config, tokenizerSHA256: tokenizerJSON.map(SHA256.hash) ?? "",
                                   configYAML: yaml, worldSize: 1)

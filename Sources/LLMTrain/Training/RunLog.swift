@@ -57,7 +57,7 @@ public final class RunLog {
         guard enabled else { return }
         if interactive {
             print("\r\u{1B}[K" + line, terminator: "")
-            fflush(stdout)
+            fflush(nil)  // all C streams: naming `stdout` is a shared-global access in Swift 6
         } else {
             print(line)
         }
@@ -68,7 +68,7 @@ public final class RunLog {
         guard enabled else { return }
         if interactive { print("\r\u{1B}[K", terminator: "") }
         print(line)
-        fflush(stdout)
+        fflush(nil)
     }
 }
 
