@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "LLMSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "LLMComm", dependencies: ["CMPI"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "LLMModel", dependencies: ["COpenBLAS", "LLMSupport"]),
+        .target(name: "LLMModel", dependencies: ["COpenBLAS", "LLMSupport"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "LLMData", dependencies: ["LLMSupport"], resources: [.copy("Corpora")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "LLMTrain", dependencies: ["LLMComm", "LLMModel", "LLMData", "LLMSupport", "Yams"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),

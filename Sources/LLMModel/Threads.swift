@@ -14,7 +14,8 @@ public enum BLASThreads {
 
     public static var current: Int { threads }
 
-    private static var threads: Int = {
+    /// Set once per process before training (and by tests between runs), read by the kernels.
+    nonisolated(unsafe) private static var threads: Int = {
         let configured = Int(openblas_get_num_threads())
         openblas_set_num_threads(1)
         return max(1, configured)

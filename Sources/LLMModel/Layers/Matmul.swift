@@ -41,8 +41,12 @@ func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, a
         return
     }
     // Worker w takes parts w, w + workers, ...: the parts, not their owners, fix the arithmetic.
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-        for i in stride(from: w, to: parts, by: workers) { part(i) }
+    // Parts write disjoint blocks of C, so sharing the pointers across workers is safe.
+    withoutActuallyEscaping(part) { part in
+        nonisolated(unsafe) let part = part
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for i in stride(from: w, to: parts, by: workers) { part(i) }
+        }
     }
 }
 
