@@ -21,7 +21,7 @@ struct RunOptions: ParsableArguments {
     var runDir: String?
 
     @Option(defaultAsFlag: "latest",
-            help: ArgumentHelp("Resume: bare --resume takes the latest checkpoint in --run-dir; --resume PATH a checkpoint (or run) directory.", valueName: "path"))
+            help: ArgumentHelp("Resume: bare --resume takes the latest checkpoint in --run-dir; --resume PATH a checkpoint (or run) directory; --resume auto resumes if --run-dir has a checkpoint, else starts fresh (for requeued jobs).", valueName: "path"))
     var resume: String?
 
     @Flag(help: "If the latest checkpoint is corrupt, fall back to the newest one that verifies.")
@@ -41,7 +41,7 @@ struct RunOptions: ParsableArguments {
         adjust(&config)
         try config.validate(source: self.config ?? "config")
         var options = TrainOptions(config: config, runDirectory: URL(fileURLWithPath: runDirectory(default: defaultRunDirectory)))
-        options.resume = resume.map { $0 == "latest" ? .latest : .path($0) }
+        options.resume = resume.map { $0 == "latest" ? .latest : $0 == "auto" ? .auto : .path($0) }
         options.allowFallback = allowFallback
         options.allowConfigChange = allowConfigChange
         options.debug = debug

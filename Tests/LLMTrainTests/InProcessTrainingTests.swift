@@ -150,3 +150,18 @@ extension InProcessTrainingTests {
             .trimmingCharacters(in: .whitespacesAndNewlines), bestName)
     }
 }
+
+extension InProcessTrainingTests {
+    /// `--resume auto`: one command line for the first launch and every relaunch.
+    func testResumeAutoStartsFreshThenResumes() throws {
+        let run = try TemporaryDirectory()
+        let config = try config(steps: 6)
+        let first = try train(config, worldSize: 2, runDirectory: run.url, resume: .auto, untilStep: 3)
+        XCTAssertEqual(first.count, 3, "an empty run directory starts fresh")
+        let again = try train(config, worldSize: 2, runDirectory: run.url, resume: .auto)
+        XCTAssertEqual(again.count, 6, "a run with checkpoints continues from step 3")
+        let whole = try TemporaryDirectory()
+        let reference = try train(config, worldSize: 2, runDirectory: whole.url)
+        assertBitIdentical(again.map(Float.init), reference.map(Float.init), "resumed by --resume auto")
+    }
+}

@@ -113,7 +113,7 @@ extension Trainer {
             request = .latest
         }
         switch request {
-        case .latest:
+        case .latest, .auto:  // .auto is resolved to .latest or a fresh start before restoring
             guard let found = try store.latestValid(allowFallback: options.allowFallback) else {
                 throw TrainingError("\(store.directory.path): no checkpoint to resume from; start without --resume")
             }

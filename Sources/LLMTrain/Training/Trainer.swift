@@ -8,6 +8,9 @@ import LLMSupport
 public enum ResumeRequest: Equatable, Sendable {
     /// The run directory's `latest` checkpoint.
     case latest
+    /// `latest` if the run directory has a checkpoint, else a fresh start: one command line for
+    /// the first launch and every requeue.
+    case auto
     /// A checkpoint directory (or a run directory, meaning its latest).
     case path(String)
 }
@@ -92,7 +95,7 @@ public final class Trainer {
         state.modelRNGState = model.rng.state
         state.task = objective.task
 
-        if let resume = options.resume {
+        if let resume = try resolveAuto(options.resume) {
             try restore(resume)
         } else {
             if let store, let existing = try store.latest() {
@@ -105,6 +108,16 @@ public final class Trainer {
             // replicas identical by construction, not by trust in bitwise-identical init.
             try comm.broadcast(UnsafeMutableRawBufferPointer(model.parameters), root: 0)
         }
+    }
+
+    /// `.auto` becomes `.latest` when the coordinator finds a checkpoint in the run directory, and
+    /// nil (a fresh start) otherwise; every rank learns rank 0's answer.
+    private func resolveAuto(_ request: ResumeRequest?) throws -> ResumeRequest? {
+        guard request == .auto else { return request }
+        var found: [UInt8] = [(try store?.latest()) != nil ? 1 : 0]
+        try comm.broadcast(&found, root: 0)
+        if found[0] == 0 { log.note("--resume auto: no checkpoint in \(options.runDirectory.path) yet; starting fresh") }
+        return found[0] == 1 ? .latest : nil
     }
 
     /// Trains until `train.steps`, a stop signal, or too many non-finite steps.
