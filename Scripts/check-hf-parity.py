@@ -12,8 +12,8 @@ ours on the Python side: GPT2LMHeadModel / AutoTokenizer load `swift-llm-train e
   4. import: `import` of the export gives back byte-identical weights (export -> import -> export),
      and a directory written by transformers' own save_pretrained (`transformer.` names) imports
      and generates the same greedy text;
-  5. with --classifier CHECKPOINT (fine-tuned, classification or regression; repeatable): GPT2ForSequenceClassification loads
-     the export with no missing or unexpected tensors, pools every post at its appended
+  5. with --classifier CHECKPOINT (fine-tuned, classification or regression; repeatable):
+     GPT2ForSequenceClassification loads the export with no missing or unexpected tensors, pools every post at its appended
      end-of-text, and its probabilities (regression: rating) on held-back posts, tokenised from raw
      text by the exported tokenizer with padding and truncation, equal `classify`'s within 1e-4;
   6. with --figures: generation tokens/s and time to first token, ours vs transformers' generate
@@ -204,7 +204,8 @@ def check_classifier(binary, checkpoint, posts, tmp):
     worst = float(np.abs(mine - np.array(theirs)).max())
     what = "ratings" if c.problem_type == "regression" else f"probabilities of {list(c.id2label.values())}"
     print(f"classifier {os.path.basename(hf_dir)}: loads with no missing/unexpected tensors: {loaded}; "
-          f"{pooled_eot}/{len(posts)} posts pooled at end-of-text ({truncated} at the {tok.model_max_length}-token limit); "
+          f"{pooled_eot}/{len(posts)} posts pooled at end-of-text "
+          f"({truncated} at the {tok.model_max_length}-token limit); "
           f"{what}: max |ours - transformers| = {worst:.3g} (limit 1e-4)")
     return loaded and pooled_eot == len(posts) == len(ours) and worst <= 1e-4
 

@@ -41,7 +41,9 @@ extension BPETokenizer {
     private var endOfTextTemplate: String {
         let eot = jsonStringLiteral(SpecialTokens.endOfText)
         func special(_ typeID: Int) -> String { "{\"SpecialToken\": {\"id\": \(eot), \"type_id\": \(typeID)}}" }
-        func sequence(_ id: String, _ typeID: Int) -> String { "{\"Sequence\": {\"id\": \"\(id)\", \"type_id\": \(typeID)}}" }
+        func sequence(_ id: String, _ typeID: Int) -> String {
+            "{\"Sequence\": {\"id\": \"\(id)\", \"type_id\": \(typeID)}}"
+        }
         return "{\"type\": \"TemplateProcessing\", \"single\": [\(sequence("A", 0)), \(special(0))], "
             + "\"pair\": [\(sequence("A", 0)), \(special(0)), \(sequence("B", 1)), \(special(1))], "
             + "\"special_tokens\": {\(eot): {\"id\": \(eot), \"ids\": [\(endOfTextID)], \"tokens\": [\(eot)]}}}"

@@ -34,7 +34,8 @@ public enum HuggingFaceExport {
         let saved = try SavedModel(path: path, tokenizer: tokenizer, acceptingClassifier: true)
         var modelConfig = config(saved)
         if let head = saved.classifier {
-            modelConfig.merge(try classifierConfig(head, tokenizer: saved.tokenizer, source: saved.checkpoint.directory)) { $1 }
+            let fields = try classifierConfig(head, tokenizer: saved.tokenizer, source: saved.checkpoint.directory)
+            modelConfig.merge(fields) { $1 }
         }
         let normalizer = HuggingFaceNormalizer(saved.normalizer)
         try OutputDirectory.write(output, force: force) { dir in
@@ -52,7 +53,8 @@ public enum HuggingFaceExport {
                 if let classifier = saved.classifier {
                     views.append((name: ClassifierHead.tensorName, shape: classifier.shape, data: head))
                 }
-                try SafeTensorsWriter.write(views, metadata: ["format": "pt"], to: dir.appendingPathComponent("model.safetensors"))
+                try SafeTensorsWriter.write(views, metadata: ["format": "pt"],
+                                            to: dir.appendingPathComponent("model.safetensors"))
             }
             let tokenizerJSON = saved.tokenizer.tokenizerJSON(normalizer: normalizer,
                                                               appendingEndOfText: saved.classifier != nil)
@@ -87,10 +89,16 @@ public enum HuggingFaceExport {
     /// The GPT2ForSequenceClassification fields, or why the head cannot be expressed as one.
     static func classifierConfig(_ head: ClassifierHead, tokenizer: BPETokenizer, source: URL) throws -> [String: Any] {
         guard head.pooling == "last" else {
-            throw ExchangeError("\(source.path): the classifier pools with task.pooling '\(head.pooling)'; GPT2ForSequenceClassification reads only the last non-padding token, so a \(head.pooling)-pooled head would score differently there. Fine-tune with task.pooling: last to export it")
+            throw ExchangeError("\(source.path): the classifier pools with task.pooling '\(head.pooling)'; "
+                                + "GPT2ForSequenceClassification reads only the last non-padding token, so a "
+                                + "\(head.pooling)-pooled head would score differently there. Fine-tune with "
+                                + "task.pooling: last to export it")
         }
         guard tokenizer.specialTokens[SpecialTokens.pad] != nil, tokenizer.padID != tokenizer.endOfTextID else {
-            throw ExchangeError("\(source.path): the tokenizer has no \(SpecialTokens.pad) token; GPT2ForSequenceClassification pools the last token that is not pad_token_id, and with \(SpecialTokens.endOfText) as padding it would skip the end-of-text position our head reads. Use a tokenizer trained with \(SpecialTokens.pad) (swift-llm-train's always are)")
+            throw ExchangeError("\(source.path): the tokenizer has no \(SpecialTokens.pad) token; "
+                                + "GPT2ForSequenceClassification pools the last token that is not pad_token_id, and "
+                                + "with \(SpecialTokens.endOfText) as padding it would skip the end-of-text position "
+                                + "our head reads. Use a tokenizer trained with \(SpecialTokens.pad) (ours always are)")
         }
         let labels = head.task.kind == "regression" ? ["LABEL_0"] : head.task.labels
         return [

@@ -76,7 +76,9 @@ public enum HuggingFaceImport {
         // A GPT2ForSequenceClassification (ours exported, or another's) would lose its head here.
         if let architectures = json["architectures"] as? [String],
            let head = architectures.first(where: { $0 != "GPT2LMHeadModel" && $0 != "GPT2Model" }) {
-            throw bad("architectures", "is [\"\(head)\"]; import reads GPT-2 language models only (a classifier's score head cannot be imported yet): import the language model it was fine-tuned from, then finetune --from it")
+            throw bad("architectures", "is [\"\(head)\"]; import reads GPT-2 language models only (a "
+                      + "classifier's score head cannot be imported yet): import the language model it was "
+                      + "fine-tuned from, then finetune --from it")
         }
         func integer(_ field: String, fallback: String? = nil) throws -> Int {
             if let n = json[field] as? Int, n > 0 { return n }

@@ -43,10 +43,15 @@ public final class SavedModel {
         let weights = try SafeTensorsFile(contentsOf: checkpoint.file(ModelCheckpoint.modelFile))
         if weights.tensors.contains(where: { $0.name == ClassifierHead.tensorName }) {
             guard acceptingClassifier else {
-                throw TrainingError("\(checkpoint.directory.path) is a classifier (it has a \(ClassifierHead.tensorName) head); this command takes language models only: use the checkpoint it was fine-tuned from (classify runs the classifier; export writes it as GPT2ForSequenceClassification)")
+                throw TrainingError("\(checkpoint.directory.path) is a classifier (it has a "
+                                    + "\(ClassifierHead.tensorName) head); this command takes language models only: "
+                                    + "use the checkpoint it was fine-tuned from (classify runs the classifier; "
+                                    + "export writes it as GPT2ForSequenceClassification)")
             }
             guard let task = state.task else {
-                throw TrainingError("\(checkpoint.file(Checkpoint.stateFileName).path): the weights have a \(ClassifierHead.tensorName) head but the state names no task; the checkpoint is inconsistent")
+                throw TrainingError("\(checkpoint.file(Checkpoint.stateFileName).path): the weights have a "
+                                    + "\(ClassifierHead.tensorName) head but the state names no task; the "
+                                    + "checkpoint is inconsistent")
             }
             classifier = ClassifierHead(task: task, pooling: trained.config.task.pooling,
                                         sequenceLength: trained.config.train.sequenceLength,
@@ -164,6 +169,8 @@ extension SavedModel {
         }
         var trainConfig = TrainConfig()
         trainConfig.model = config
+        // The default window may exceed a small model's context, which config.yaml would then refuse.
+        trainConfig.train.sequenceLength = min(trainConfig.train.sequenceLength, config.contextLength)
         let yaml = try trainConfig.yaml()
         let state = TrainingState(model: config, tokenizerSHA256: tokenizerJSON.map(SHA256.hash) ?? "",
                                   configYAML: yaml, worldSize: 1)
