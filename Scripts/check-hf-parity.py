@@ -12,11 +12,16 @@ ours on the Python side: GPT2LMHeadModel / AutoTokenizer load `swift-llm-train e
   4. import: `import` of the export gives back byte-identical weights (export -> import -> export),
      and a directory written by transformers' own save_pretrained (`transformer.` names) imports
      and generates the same greedy text;
-  5. with --figures: generation tokens/s and time to first token, ours vs transformers' generate
+  5. with --classifier CHECKPOINT (fine-tuned, classification or regression; repeatable):
+     GPT2ForSequenceClassification loads the export with no missing or unexpected tensors, pools every post at its appended
+     end-of-text, and its probabilities (regression: rating) on held-back posts, tokenised from raw
+     text by the exported tokenizer with padding and truncation, equal `classify`'s within 1e-4;
+  6. with --figures: generation tokens/s and time to first token, ours vs transformers' generate
      on the same model, 1 and 2 threads, measured side by side in this run.
 
 Usage (Scripts/check-hf-parity.sh sets up the venv and a checkpoint):
-  check-hf-parity.py --binary .build/release/swift-llm-train --checkpoint runs/tiny [--figures]
+  check-hf-parity.py --binary .build/release/swift-llm-train --checkpoint runs/tiny \
+      [--classifier runs/sentiment-en] [--figures]
 Exits non-zero if any check fails.
 """
 import argparse
@@ -31,7 +36,7 @@ import time
 import numpy as np
 import torch
 from safetensors.numpy import load_file
-from transformers import AutoTokenizer, GPT2LMHeadModel
+from transformers import AutoTokenizer, GPT2ForSequenceClassification, GPT2LMHeadModel
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -168,6 +173,43 @@ def check_import(binary, checkpoint, model, hf_dir, prompts, tmp):
     return same_bytes and same_text
 
 
+def check_classifier(binary, checkpoint, posts, tmp):
+    hf_dir = os.path.join(tmp, "hf-" + os.path.basename(checkpoint.rstrip("/")))
+    run(binary, ["export", checkpoint, "--format", "hf", "--output", hf_dir])
+    model, info = GPT2ForSequenceClassification.from_pretrained(hf_dir, output_loading_info=True)
+    model.eval()
+    loaded = not any(info[k] for k in ("missing_keys", "unexpected_keys", "mismatched_keys"))
+    tok = AutoTokenizer.from_pretrained(hf_dir)
+    c = model.config
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
+        f.write("\n".join(posts) + "\n")
+    out, _ = run(binary, ["classify", "--checkpoint", checkpoint, "--input", f.name])
+    os.unlink(f.name)
+    ours = [json.loads(line) for line in out.splitlines() if line.strip()]
+    # Batches of 16 posts of mixed lengths, right-padded with <pad>: HF pools the last non-pad token.
+    theirs, pooled_eot, truncated = [], 0, 0
+    with torch.no_grad():
+        for i in range(0, len(posts), 16):
+            enc = tok(posts[i:i + 16], padding=True, truncation=True, return_tensors="pt")
+            ids = enc["input_ids"]
+            last = (ids != c.pad_token_id).int().cumsum(-1).argmax(-1)
+            pooled_eot += int((ids[torch.arange(len(ids)), last] == c.eos_token_id).sum())
+            truncated += int((enc["attention_mask"].sum(-1) == tok.model_max_length).sum())
+            logits = model(**enc).logits
+            theirs += (logits if c.problem_type == "regression" else torch.softmax(logits, -1)).tolist()
+    if c.problem_type == "regression":
+        mine = np.array([[r["rating"]] for r in ours])
+    else:
+        mine = np.array([[r["probabilities"][c.id2label[k]] for k in range(c.num_labels)] for r in ours])
+    worst = float(np.abs(mine - np.array(theirs)).max())
+    what = "ratings" if c.problem_type == "regression" else f"probabilities of {list(c.id2label.values())}"
+    print(f"classifier {os.path.basename(hf_dir)}: loads with no missing/unexpected tensors: {loaded}; "
+          f"{pooled_eot}/{len(posts)} posts pooled at end-of-text "
+          f"({truncated} at the {tok.model_max_length}-token limit); "
+          f"{what}: max |ours - transformers| = {worst:.3g} (limit 1e-4)")
+    return loaded and pooled_eot == len(posts) == len(ours) and worst <= 1e-4
+
+
 def figures(binary, checkpoint, model, prompts, pad, new_tokens, repeats):
     """Greedy generation, one prompt at a time (batch 1), ours and transformers' in turn, at 1 and
     2 threads: tokens/s = generated tokens / wall time of generation (prefill included, model
@@ -216,6 +258,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--binary", default=os.path.join(REPO, ".build/release/swift-llm-train"))
     p.add_argument("--checkpoint", required=True, help="checkpoint or run directory made by swift-llm-train")
+    p.add_argument("--classifier", action="append", default=[],
+                   help="fine-tuned checkpoint to check as GPT2ForSequenceClassification (repeatable)")
     p.add_argument("--figures", action="store_true", help="also measure generation speed, ours vs transformers")
     p.add_argument("--figure-tokens", type=int, default=32)
     p.add_argument("--repeats", type=int, default=3, help="rounds per speed figure (median)")
@@ -239,6 +283,9 @@ def main():
     ok = check_greedy(a.binary, a.checkpoint, model, greedy_prompts, eos, pad) and ok
     ok = check_tokenizer(a.binary, hf_dir, os.path.join(hf_dir, "tokenizer.json"), tmp) and ok
     ok = check_import(a.binary, a.checkpoint, model, hf_dir, greedy_prompts, tmp) and ok
+    classifier_posts = corpus_posts("validation") + corpus_posts("test")
+    for checkpoint in a.classifier:
+        ok = check_classifier(a.binary, checkpoint, classifier_posts, tmp) and ok
     print(f"parity checks took {time.time() - start:.1f} s")
     if a.figures:
         figures(a.binary, a.checkpoint, model, greedy_prompts[:8], pad, a.figure_tokens, a.repeats)

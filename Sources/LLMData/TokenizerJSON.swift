@@ -15,7 +15,9 @@ extension BPETokenizer {
     /// Deterministic text (vocab in id order), so the same training run gives the same file.
     /// With `normalizer` (for export), the file also carries the normaliser's steps, and the
     /// special tokens are matched in normalised text, as our encoder does after normalising.
-    public func tokenizerJSON(normalizer: HuggingFaceNormalizer? = nil) -> String {
+    /// `appendingEndOfText`: a TemplateProcessing post-processor adds `<|endoftext|>` after each
+    /// text (with `add_special_tokens`, the Hugging Face default), as fine-tuning does to every post.
+    public func tokenizerJSON(normalizer: HuggingFaceNormalizer? = nil, appendingEndOfText: Bool = false) -> String {
         let symbols = tokenBytes.enumerated().map { id, bytes in
             specialName(of: Int32(id)) ?? ByteLevelAlphabet.symbol(for: bytes)
         }
@@ -29,7 +31,7 @@ extension BPETokenizer {
              + "{\"Regex\": \(jsonStringLiteral(PreTokenizer.pattern))}, \"behavior\": \"Isolated\", \"invert\": "
              + "false}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": "
              + "false}]},\n"
-        s += "  \"post_processor\": null,\n"
+        s += "  \"post_processor\": \(appendingEndOfText ? endOfTextTemplate : "null"),\n"
         s += "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, "
              + "\"use_regex\": false},\n"
         s += "  \"model\": {\n    \"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, "
@@ -42,6 +44,17 @@ extension BPETokenizer {
                           + "\(jsonStringLiteral(symbols[Int($0.1)]))]" }.joined(separator: ",\n")
         s += "\n    ]\n  }\n}\n"
         return s
+    }
+
+    private var endOfTextTemplate: String {
+        let eot = jsonStringLiteral(SpecialTokens.endOfText)
+        func special(_ typeID: Int) -> String { "{\"SpecialToken\": {\"id\": \(eot), \"type_id\": \(typeID)}}" }
+        func sequence(_ id: String, _ typeID: Int) -> String {
+            "{\"Sequence\": {\"id\": \"\(id)\", \"type_id\": \(typeID)}}"
+        }
+        return "{\"type\": \"TemplateProcessing\", \"single\": [\(sequence("A", 0)), \(special(0))], "
+            + "\"pair\": [\(sequence("A", 0)), \(special(0)), \(sequence("B", 1)), \(special(1))], "
+            + "\"special_tokens\": {\(eot): {\"id\": \(eot), \"ids\": [\(endOfTextID)], \"tokens\": [\(eot)]}}}"
     }
 
     public static func load(from url: URL) throws -> BPETokenizer {

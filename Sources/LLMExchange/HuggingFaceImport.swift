@@ -7,7 +7,8 @@ import LLMTrain
 /// `save_pretrained`: config.json + model.safetensors in float32, tensor names with or without
 /// the `transformer.` prefix, lm_head absent or equal to wte) into a run directory whose
 /// checkpoints/step-000000 `train --resume`, `generate` and `export` accept. Anything our model
-/// cannot compute exactly is refused, naming the config field.
+/// cannot compute exactly is refused, naming the config field; so are classifiers
+/// (GPT2ForSequenceClassification): their head has no place in a language-model checkpoint.
 public enum HuggingFaceImport {
     /// Returns notes for the user.
     @discardableResult
@@ -80,6 +81,13 @@ public enum HuggingFaceImport {
                                                                                       + "\"model_type\": \"gpt2\"") }
         guard type == "gpt2" else { throw bad("model_type", "is \"\(type)\"; only GPT-2 (\"gpt2\") models can be "
                                                             + "imported") }
+        // A GPT2ForSequenceClassification (ours exported, or another's) would lose its head here.
+        if let architectures = json["architectures"] as? [String],
+           let head = architectures.first(where: { $0 != "GPT2LMHeadModel" && $0 != "GPT2Model" }) {
+            throw bad("architectures", "is [\"\(head)\"]; import reads GPT-2 language models only (a "
+                      + "classifier's score head cannot be imported yet): import the language model it was "
+                      + "fine-tuned from, then finetune --from it")
+        }
         func integer(_ field: String, fallback: String? = nil) throws -> Int {
             if let n = json[field] as? Int, n > 0 { return n }
             if let fallback, let n = json[fallback] as? Int, n > 0 { return n }

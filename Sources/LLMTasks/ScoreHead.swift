@@ -1,4 +1,5 @@
 import LLMModel
+import LLMTrain
 
 /// The task head over the trunk: pool each post's hidden states to one vector, then a linear
 /// map without bias to the outputs, `score.weight` [outputs, C] in the model's flat buffer (so
@@ -8,7 +9,7 @@ import LLMModel
 /// sees the padding after it, so only the pooling needs the lengths: `last` reads the hidden
 /// state of the post's last token (its `<|endoftext|>`), `mean` averages its real tokens.
 public final class ScoreHead {
-    public static let tensorName = "score.weight"
+    public static let tensorName = ClassifierHead.tensorName
 
     public let spec: TaskSpec
     let channels, maxBatch, maxTime, offset: Int

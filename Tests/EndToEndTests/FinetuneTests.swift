@@ -7,7 +7,7 @@ final class FinetuneTests: XCTestCase {
     /// One short pre-training run (which also prepares the embedded corpus), shared by the tests.
     static var pretrained: TrainingRunReader?
 
-    private func pretrainedRun() throws -> TrainingRunReader {
+    func pretrainedRun() throws -> TrainingRunReader {
         if let run = Self.pretrained { return run }
         let run = TrainingRunReader(directory: FileManager.default.temporaryDirectory.appendingPathComponent("llm-e2e-pretrain-\(getpid())"))
         let result = try Launcher.run("swift-llm-train", ["train"] + quickRun + ["--steps", "3", "--run-dir", run.directory.path],
@@ -18,7 +18,7 @@ final class FinetuneTests: XCTestCase {
     }
 
     /// quickRun plus the English binary sentiment task, initialised from the pre-trained run.
-    private func task() throws -> [String] {
+    func task() throws -> [String] {
         let pretrained = try pretrainedRun()
         return quickRun + ["--set", "data.dataset=\(pretrained.directory.path)/data", "--set", "task.name=sentiment-en",
                            "--set", "task.source=vader_tweets", "--set", "task.labels=[neg, pos]",
@@ -26,7 +26,7 @@ final class FinetuneTests: XCTestCase {
     }
 
     @discardableResult
-    private func finetune(_ ranks: Int, _ run: TrainingRun, _ extra: [String], expectSuccess: Bool = true,
+    func finetune(_ ranks: Int, _ run: TrainingRun, _ extra: [String], expectSuccess: Bool = true,
                           file: StaticString = #filePath, line: UInt = #line) throws -> Launcher.Result {
         let arguments = ["finetune"] + (try task()) + ["--run-dir", run.path] + extra
         let result = ranks == 0

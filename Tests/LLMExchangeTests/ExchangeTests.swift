@@ -197,9 +197,10 @@ final class ExchangeTests: XCTestCase {
         XCTAssertThrowsError(try SavedModel(path: run.path)) { XCTAssertTrue("\($0)".contains("model.safetensors"), "\($0)") }
     }
 
-    /// A fine-tuned classifier (a score.weight head) is not a language model: generate and export
-    /// refuse it, saying so. (Its GPT2ForSequenceClassification export waits for fine-tuning.)
-    func testClassifierCheckpointIsRefused() throws {
+    /// A checkpoint with a score.weight head is a classifier: SavedModel refuses it unless asked
+    /// (export), and a head without a task in state.json is an inconsistent checkpoint. (Real
+    /// classifiers: EndToEndTests.FinetuneTests.testClassifierExportsAsGPT2ForSequenceClassification.)
+    func testClassifierCheckpointIsRefusedUnlessAsked() throws {
         let (run, weights) = try makeCheckpoint()
         let checkpoint = run.appendingPathComponent("checkpoints/step-000000")
         let tensors = ParameterTensor.layout(for: config)
@@ -211,9 +212,64 @@ final class ExchangeTests: XCTestCase {
                 } + [(name: "score.weight", shape: [2, 8], data: s)])
             }
         }
-        XCTAssertThrowsError(try SavedModel(path: run.path)) { XCTAssertTrue("\($0)".contains("is a classifier"), "\($0)") }
-        XCTAssertThrowsError(try HuggingFaceExport.export(checkpoint: run.path, to: root.appendingPathComponent("hf"), force: false)) {
-            XCTAssertTrue("\($0)".contains("is a classifier"), "\($0)")
+        XCTAssertThrowsError(try SavedModel(path: run.path)) {
+            XCTAssertTrue("\($0)".contains("is a classifier") && "\($0)".contains("language models only"), "\($0)")
         }
+        XCTAssertThrowsError(try SavedModel(path: run.path, acceptingClassifier: true)) {
+            XCTAssertTrue("\($0)".contains("state names no task"), "\($0)")
+        }
+        let hf = root.appendingPathComponent("hf")
+        XCTAssertThrowsError(try HuggingFaceExport.export(checkpoint: run.path, to: hf, force: false))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: hf.path), "nothing half-written")
+    }
+
+    func head(kind: String, labels: [String], pooling: String = "last") -> ClassifierHead {
+        ClassifierHead(task: TaskIdentity(kind: kind, name: "t", labels: labels), pooling: pooling, sequenceLength: 16,
+                       shape: [labels.count, 8], weights: Array(repeating: 0, count: labels.count * 8))
+    }
+
+    /// The GPT2ForSequenceClassification fields: labels both ways, <pad> as pad_token_id (not
+    /// end-of-text, which our head reads), regression as one output; mean pooling refused.
+    func testClassifierConfigFields() throws {
+        let tokenizer = try BPETrainer.train(texts: ["hello world", "great day"], vocabSize: 300)
+        let here = root!
+        let three = head(kind: "classification", labels: ["neg", "neutral", "pos"])
+        let fields = try HuggingFaceExport.classifierConfig(three, tokenizer: tokenizer, source: here)
+        XCTAssertEqual(fields["architectures"] as? [String], ["GPT2ForSequenceClassification"])
+        XCTAssertEqual(fields["num_labels"] as? Int, 3)
+        XCTAssertEqual(fields["id2label"] as? [String: String], ["0": "neg", "1": "neutral", "2": "pos"])
+        XCTAssertEqual(fields["label2id"] as? [String: Int], ["neg": 0, "neutral": 1, "pos": 2])
+        XCTAssertEqual(fields["problem_type"] as? String, "single_label_classification")
+        XCTAssertEqual(fields["pad_token_id"] as? Int, Int(tokenizer.specialTokens[SpecialTokens.pad]!))
+        XCTAssertNotEqual(fields["pad_token_id"] as? Int, Int(tokenizer.endOfTextID))
+
+        let regression = try HuggingFaceExport.classifierConfig(head(kind: "regression", labels: ["rating"]),
+                                                                 tokenizer: tokenizer, source: here)
+        XCTAssertEqual(regression["num_labels"] as? Int, 1)
+        XCTAssertEqual(regression["problem_type"] as? String, "regression")
+
+        let mean = head(kind: "classification", labels: ["a", "b"], pooling: "mean")
+        XCTAssertThrowsError(try HuggingFaceExport.classifierConfig(mean, tokenizer: tokenizer, source: here)) {
+            let message = "\($0)"
+            XCTAssertTrue(message.contains("task.pooling 'mean'") && message.contains("last non-padding token"), message)
+        }
+    }
+
+    /// The classifier's tokenizer.json appends <|endoftext|> (a TemplateProcessing with its id);
+    /// the language model's has no post-processor.
+    func testClassifierTokenizerAppendsEndOfText() throws {
+        let tokenizer = try BPETrainer.train(texts: ["hello world", "great day"], vocabSize: 300)
+        let plain = try JSONSerialization.jsonObject(with: Data(tokenizer.tokenizerJSON().utf8)) as! [String: Any]
+        XCTAssertTrue(plain["post_processor"] is NSNull)
+        let text = tokenizer.tokenizerJSON(appendingEndOfText: true)
+        let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        let post = json["post_processor"] as! [String: Any]
+        XCTAssertEqual(post["type"] as? String, "TemplateProcessing")
+        let single = post["single"] as! [[String: Any]]
+        XCTAssertEqual(single.count, 2)
+        XCTAssertNotNil(single[0]["Sequence"])
+        XCTAssertEqual((single[1]["SpecialToken"] as? [String: Any])?["id"] as? String, SpecialTokens.endOfText)
+        let special = (post["special_tokens"] as! [String: Any])[SpecialTokens.endOfText] as! [String: Any]
+        XCTAssertEqual(special["ids"] as? [Int], [Int(tokenizer.endOfTextID)])
     }
 }

@@ -13,6 +13,9 @@ import Yams
 /// of its `data.dataset`, or of `RUN_DIR/data` (the embedded corpus) for a checkpoint in
 /// `RUN_DIR/checkpoints/`. The normaliser comes from `normalizer.json` in the checkpoint or the
 /// dataset's manifest, else the defaults (what `prepare` and training use without options).
+///
+/// A fine-tuned classifier (a `score.weight` head) is refused unless the caller asks for it
+/// (`export`): then the trunk is read as for a language model and the head lands in `classifier`.
 public final class SavedModel {
     public static let tokenizerFile = "tokenizer.json"
     public static let normalizerFile = "normalizer.json"
@@ -25,21 +28,37 @@ public final class SavedModel {
     public let tokenizerURL: URL
     public let tokenizer: BPETokenizer
     public let normalizer: NormalizerConfig
+    /// The task head of a fine-tuned checkpoint opened with `acceptingClassifier`; nil for a language model.
+    public let classifier: ClassifierHead?
 
     /// `path`: a checkpoint directory, or a run directory (its best, else latest checkpoint; see
     /// `TrainedModel`, which finds and opens it for every command that uses a model). The files read
     /// are verified against the checkpoint's manifest first (not the optimiser's, twice the
     /// weights' size and unused here).
-    public init(path: String, tokenizer explicitTokenizer: String? = nil) throws {
+    public init(path: String, tokenizer explicitTokenizer: String? = nil, acceptingClassifier: Bool = false) throws {
         let trained = try TrainedModel(path: path, verifying: [ModelCheckpoint.modelFile, Checkpoint.stateFileName,
                                                                Self.tokenizerFile, Self.normalizerFile, "config.yaml"])
         checkpoint = trained.checkpoint
         state = trained.state
         let weights = try SafeTensorsFile(contentsOf: checkpoint.file(ModelCheckpoint.modelFile))
-        if weights.tensors.contains(where: { $0.name == "score.weight" }) {
-            throw TrainingError("\(checkpoint.directory.path) is a classifier (it has a score.weight head); generate "
-                                + "and export take language models only (a GPT2ForSequenceClassification export is "
-                                + "not implemented yet): use the checkpoint it was fine-tuned from")
+        if weights.tensors.contains(where: { $0.name == ClassifierHead.tensorName }) {
+            guard acceptingClassifier else {
+                throw TrainingError("\(checkpoint.directory.path) is a classifier (it has a "
+                                    + "\(ClassifierHead.tensorName) head); this command takes language models only: "
+                                    + "use the checkpoint it was fine-tuned from (classify runs the classifier; "
+                                    + "export writes it as GPT2ForSequenceClassification)")
+            }
+            guard let task = state.task else {
+                throw TrainingError("\(checkpoint.file(Checkpoint.stateFileName).path): the weights have a "
+                                    + "\(ClassifierHead.tensorName) head but the state names no task; the "
+                                    + "checkpoint is inconsistent")
+            }
+            classifier = ClassifierHead(task: task, pooling: trained.config.task.pooling,
+                                        sequenceLength: trained.config.train.sequenceLength,
+                                        shape: try weights.info(ClassifierHead.tensorName).shape,
+                                        weights: try weights.read(ClassifierHead.tensorName))
+        } else {
+            classifier = nil
         }
         tensors = ParameterTensor.layout(for: state.model)
         parameters = .allocate(capacity: ParameterTensor.parameterCount(for: state.model))
@@ -114,6 +133,27 @@ public final class SavedModel {
     }
 }
 
+/// A fine-tuned checkpoint's task head as `export` needs it: `score.weight` [outputs, C] (no
+/// bias), the task (kind and label set, from state.json) and how posts were pooled and cut
+/// (config.yaml: `task.pooling`; posts are cut to `sequenceLength - 1` tokens plus `<|endoftext|>`).
+public struct ClassifierHead {
+    public static let tensorName = "score.weight"
+
+    public let task: TaskIdentity
+    public let pooling: String
+    public let sequenceLength: Int
+    public let shape: [Int]
+    public let weights: [Float]
+
+    public init(task: TaskIdentity, pooling: String, sequenceLength: Int, shape: [Int], weights: [Float]) {
+        self.task = task
+        self.pooling = pooling
+        self.sequenceLength = sequenceLength
+        self.shape = shape
+        self.weights = weights
+    }
+}
+
 extension SavedModel {
     /// Writes `parameters` (layout order) into `runDirectory` as its step-0 checkpoint, as a
     /// training run would have saved it before its first step: zero AdamW moments, a default
@@ -133,7 +173,7 @@ extension SavedModel {
         }
         var trainConfig = TrainConfig()
         trainConfig.model = config
-        // A valid config of this shape: the default windows may be longer than its context.
+        // The default window may exceed a small model's context, which config.yaml would then refuse.
         trainConfig.train.sequenceLength = min(trainConfig.train.sequenceLength, config.contextLength)
         let yaml = try trainConfig.yaml()
         let state = TrainingState(model: config, tokenizerSHA256: tokenizerJSON.map(SHA256.hash) ?? "",
