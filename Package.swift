@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "LLMModel", dependencies: ["COpenBLAS", "LLMSupport"]),
         .target(name: "LLMData", dependencies: ["LLMSupport"], resources: [.copy("Corpora")]),
         .target(name: "LLMTrain", dependencies: ["LLMComm", "LLMModel", "LLMData", "LLMSupport", "Yams"]),
-        .target(name: "LLMReport", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
+        .target(name: "LLMReport", dependencies: ["LLMTrain", "LLMTasks", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMGenerate", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMExchange", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMTasks", dependencies: ["LLMTrain", "LLMComm", "LLMModel", "LLMData", "LLMSupport"]),
@@ -53,7 +53,8 @@ let package = Package(
         .testTarget(name: "LLMTasksTests", dependencies: ["LLMTasks", "LLMTrain", "LLMModel", "LLMData", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMGenerateTests", dependencies: ["LLMGenerate", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMExchangeTests", dependencies: ["LLMExchange", "LLMSupport", "LLMTestSupport"]),
-        .testTarget(name: "LLMReportTests", dependencies: ["LLMReport", "LLMModel", "LLMData", "LLMSupport", "LLMTestSupport"]),
+        .testTarget(name: "LLMReportTests", dependencies: ["LLMReport", "LLMTasks", "LLMTrain", "LLMModel", "LLMData",
+                                                         "LLMSupport", "LLMTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
