@@ -184,7 +184,7 @@ extension FinetuneTests {
     func testExplainAttributionsOfAClassifier() throws {
         let run = try TrainingRun(self, "ft-explain")
         try finetune(0, run, ["--steps", "4"])
-        let post = "I love this so much, best day ever 😍"
+        let post = "I love this so much, best day ever!"
         let result = try Launcher.run("swift-llm-train", ["explain", "--model", run.path, "--text", post, "--attributions",
                                                           "--json"], directory: repositoryRoot)
         XCTAssertEqual(result.status, 0, result.output)
@@ -225,7 +225,8 @@ extension FinetuneTests {
         let section = text.components(separatedBy: "<p class=\"attributions\">")[1].components(separatedBy: "</p>")[0]
         XCTAssertEqual(section.components(separatedBy: "<span ").count - 1, tokens.count)
         XCTAssertTrue(text.contains("completeness: attributions sum to"))
-        XCTAssertTrue(section.contains("😍"), section)
+        let shown = section.components(separatedBy: "data-value=\"").dropFirst().map { Double($0.prefix { $0 != "\"" })! }
+        XCTAssertEqual(shown.reduce(0, +), sum, accuracy: 1e-9, "the page shows the numbers of --json")
         let svg = try Launcher.run("swift-llm-train", ["explain", "--model", run.path, "--text", post, "--attributions",
                                                        "--output", run.directory.appendingPathComponent("a.svg").path])
         XCTAssertTrue(svg.stderr.contains("use --output FILE.html"), svg.output)
