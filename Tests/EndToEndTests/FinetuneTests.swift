@@ -199,6 +199,12 @@ extension FinetuneTests {
         XCTAssertEqual(sum, explained["sum"] as! Double, accuracy: 1e-9)
         XCTAssertEqual(sum, difference, accuracy: 0.01 * abs(difference) + 1e-3, "completeness")
         XCTAssertEqual(explained["complete"] as? Bool, true, result.output)
+        // Steps doubled from 256 until complete twice in a row; the last try is the result.
+        let tried = explained["tried"] as! [[String: Any]], steps = tried.map { $0["steps"] as! Int }
+        XCTAssertEqual(steps, (0..<steps.count).map { 256 << $0 })
+        XCTAssertEqual(steps.last, explained["steps"] as? Int)
+        XCTAssertEqual(tried.last?["completeness_gap"] as? Double, explained["completeness_gap"] as? Double)
+        XCTAssertGreaterThanOrEqual(steps.count, 2)
 
         // The same post through classify: the same label, and probabilities = softmax(logits).
         let input = run.directory.appendingPathComponent("post.txt")

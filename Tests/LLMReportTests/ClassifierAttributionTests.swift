@@ -64,9 +64,7 @@ final class ClassifierAttributionTests: XCTestCase {
     /// Synthetic posts of 3-7 filler tokens (ids 2...23 but the keyword); "pos" exactly when the
     /// keyword is somewhere in the post. Fine-tuned from scratch with last-token pooling, so the
     /// keyword reaches the `<|endoftext|>` only through attention. The trained model is much
-    /// sharper along the path than the random one (likely: the `<pad>` embedding stays small while the
-    /// keyword's grows, so LayerNorm turns most of the change into the first few % of the path):
-    /// 64 steps left gaps up to 30% of the logit difference, 256 steps up to 3%, 512 steps under
+    /// steeper in places along the path than the random one: 64 steps left gaps up to 30% of the logit difference, 256 steps up to 3%, 512 steps under
     /// 0.001% (measured), hence 512 steps (the CLI's default) and a tolerance of 1%.
     func testTheDecidingKeywordGetsTheLargestAttribution() throws {
         let spec = try spec(.last, labels: ["neg", "pos"])

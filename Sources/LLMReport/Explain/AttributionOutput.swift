@@ -13,6 +13,8 @@ public struct AttributionOutput {
     public let labels: [String]
     public let attribution: ClassifierAttribution
     public let baselineName: String
+    /// The step counts tried (each doubling the last) and their completeness gaps.
+    public let tried: [(steps: Int, gap: Double)]
 
     public var label: String { labels[attribution.label] }
     public var isComplete: Bool {
@@ -26,8 +28,10 @@ public struct AttributionOutput {
         return "completeness: attributions sum to \(g(r.sum)); logit difference \(g(r.difference)) "
             + "(\(g(r.valueAtInput)) at the post, \(g(r.valueAtBaseline)) at the all-\(baselineName) baseline); "
             + "gap \(g(r.completenessGap)) = \(String(format: "%.3g", 100 * share))% with \(r.steps) steps "
-            + (isComplete ? "(within" : "(NOT within") + " the tolerance of \(g(100 * Self.relativeTolerance))% + \(g(Self.absoluteTolerance))"
-            + (isComplete ? ")" : "; raise --steps)")
+            + (isComplete ? "(within" : "(NOT within")
+            + " the tolerance of \(g(100 * Self.relativeTolerance))% + \(g(Self.absoluteTolerance))"
+            + (isComplete ? ")" : "; raise --max-steps)")
+            + (tried.count > 1 ? "; gaps with " + tried.map { "\($0.steps): \(g($0.gap))" }.joined(separator: ", ") : "")
     }
 
     /// Text for the terminal: the prediction, each token's attribution, the completeness line.
@@ -48,7 +52,8 @@ public struct AttributionOutput {
         <h2>Attributions for the predicted label: \(xmlEscape(label))</h2>
         <p>Integrated gradients of the \(xmlEscape(label)) logit over the input embeddings, against the post with \
         every token replaced by \(xmlEscape(baselineName)) (the final &lt;|endoftext|&gt; is kept, so its attribution \
-        is 0). Green pushes towards \(xmlEscape(label)), red away; the shade is linear in |attribution| up to the largest.</p>
+        is 0). Green pushes towards \(xmlEscape(label)), red away; the shade is linear in |attribution| up to the \
+        largest.</p>
         <p class="attributions">\(TokenHighlight.signed(tokens, values: attribution.perToken))</p>
         <p class="completeness">\(xmlEscape(completenessLine))</p>
         """
@@ -63,6 +68,7 @@ public struct AttributionOutput {
                 "logit_at_post": r.valueAtInput, "logit_at_baseline": r.valueAtBaseline, "difference": r.difference,
                 "completeness_gap": r.completenessGap, "relative_tolerance": Self.relativeTolerance,
                 "absolute_tolerance": Self.absoluteTolerance, "complete": isComplete,
+                "tried": tried.map { ["steps": $0.steps, "completeness_gap": $0.gap] as [String: Any] },
                 "end_of_text_kept_in_baseline": true]
     }
 
