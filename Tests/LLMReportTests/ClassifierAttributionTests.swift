@@ -1,5 +1,5 @@
 import LLMModel
-import LLMReport
+@testable import LLMReport
 import LLMSupport
 import LLMTasks
 import LLMTrain
@@ -111,5 +111,15 @@ final class ClassifierAttributionTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(correct, 23, "the classifier must have learnt the rule for the test to mean anything")
         XCTAssertGreaterThanOrEqual(explained, 11)
+    }
+
+    /// The diverging scale: green towards the label, red away, linear in |value| / the largest.
+    func testSignedShadesAreGreenForPositiveAndRedForNegative() {
+        let pieces = (0..<3).map { TokenPiece(id: Int32($0), bytes: [0x61], text: "a", partial: false, trailingLeadBytes: 0) }
+        let html = TokenHighlight.signed(pieces, values: [0.5, -1, 0])
+        let backgrounds = html.components(separatedBy: "background:").dropFirst().map { String($0.prefix(7)) }
+        // 0.5 of the way from white to #1a9850; all the way to #d73027; white.
+        XCTAssertEqual(backgrounds, ["#8dcca8", "#d73027", "#ffffff"])
+        XCTAssertEqual(html.components(separatedBy: "color:#fff").count - 1, 1, "light text only on the darkest")
     }
 }
