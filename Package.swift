@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "LLMData", dependencies: ["LLMSupport"], resources: [.copy("Corpora")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "LLMTrain", dependencies: ["LLMComm", "LLMModel", "LLMData", "LLMSupport", "Yams"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "LLMReport", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
+        .target(name: "LLMReport", dependencies: ["LLMTrain", "LLMTasks", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMGenerate", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMExchange", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMTasks", dependencies: ["LLMTrain", "LLMComm", "LLMModel", "LLMData", "LLMSupport"]),
@@ -55,7 +55,8 @@ let package = Package(
         .testTarget(name: "LLMTasksTests", dependencies: ["LLMTasks", "LLMTrain", "LLMModel", "LLMData", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMGenerateTests", dependencies: ["LLMGenerate", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMExchangeTests", dependencies: ["LLMExchange", "LLMSupport", "LLMTestSupport"]),
-        .testTarget(name: "LLMReportTests", dependencies: ["LLMReport", "LLMModel", "LLMData", "LLMSupport", "LLMTestSupport"]),
+        .testTarget(name: "LLMReportTests", dependencies: ["LLMReport", "LLMTasks", "LLMTrain", "LLMModel", "LLMData",
+                                                         "LLMSupport", "LLMTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -5,7 +5,7 @@ import LLMReport
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
-        abstract: "Show what a model attends to in a post: attention maps over its tokens.",
+        abstract: "Show why a model reads a post as it does: attention maps, and a classifier's attributions.",
         discussion: """
         The post is normalised and tokenised as the model's training data was. Without --output \
         or --json, prints each layer's and head's strongest attention from the last token. \
@@ -13,9 +13,17 @@ struct ExplainCommand: ParsableCommand {
         BPE can split CJK characters and emoji) shows them in hex, and the next token shows the \
         character.
 
+        For a fine-tuned checkpoint the post is tokenised as in fine-tuning (cut, <|endoftext|> \
+        appended), and --attributions gives each token's integrated-gradients attribution to the \
+        predicted label's logit, against the post with every token replaced by <pad> (the final \
+        <|endoftext|> kept, so its attribution is 0), with the completeness check: the attributions \
+        should add up to the logit at the post minus the logit at the baseline (within 1% + 0.001; \
+        the steps are doubled from --steps until they do at two step counts in a row, up to --max-steps).
+
         Examples:
           swift-llm-train explain --model runs/tiny --text "loving the new phone 😍" --output att.html
           swift-llm-train explain --model runs/tiny/checkpoints/step-000300 --text "服务很好" --layer 1 --head 0 --json
+          swift-llm-train explain --model runs/sentiment --text "worst service ever" --attributions --output why.html
         """
     )
 
@@ -34,37 +42,54 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the heat maps to FILE.svg or FILE.html.", valueName: "file"))
     var output: String?
 
-    @Flag(help: "Print the raw numbers (tokens and attention probabilities) as JSON.")
+    @Flag(help: "Print the raw numbers (tokens, attention probabilities, and any attributions) as JSON.")
     var json = false
 
-    @Flag(help: "Per-token integrated-gradients attributions for the predicted label (classifier checkpoints only).")
+    @Flag(help: "Per-token integrated-gradients attributions for the predicted label (fine-tuned checkpoints only).")
     var attributions = false
+
+    @Option(help: "Integrated-gradients steps (a forward and backward each) to start with; doubled until complete twice.")
+    var steps = 256
+
+    @Option(help: "At most this many steps: the last doubling stops here, complete or not (then a warning).")
+    var maxSteps = 8192
 
     mutating func validate() throws {
         if let output, !output.hasSuffix(".svg") && !output.hasSuffix(".html") {
             throw ValidationError("--output \(output): the file name must end in .svg or .html")
         }
+        if attributions, let output, output.hasSuffix(".svg") {
+            throw ValidationError("--output \(output): attributions are drawn in the HTML page; use --output FILE.html")
+        }
+        if steps < 1 || maxSteps < steps {
+            throw ValidationError("--steps \(steps), --max-steps \(maxSteps): give 1 <= steps <= max-steps")
+        }
     }
 
     mutating func run() throws {
         do {
-            let explained = try ExplainedModel(reference: model)
-            let (pieces, normalized, cut) = try explained.tokens(of: text)
-            if cut > 0 { note("the post has \(pieces.count + cut) tokens; only the first \(pieces.count) (the model's "
-                              + "context) are used") }
+            let explained = try openForExplanation(model)
+            let (pieces, normalized, cutNote) = try explained.tokens(of: text)
+            if let cutNote { note(cutNote) }
             let runName = explained.checkpoint.directory.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
             let source = "\(runName)/\(explained.checkpoint.name)"
             let attention = try AttentionOutput(maps: try explained.attention(of: pieces), source: source,
                                                 normalizedPost: normalized, layer: layer, head: head)
+            var explainedLabel: AttributionOutput?
+            if attributions, let classifier = explained as? ExplainedClassifier {
+                explainedLabel = classifier.attributions(of: pieces, steps: steps, maxSteps: maxSteps)
+            }
             if let output {
-                let page = output.hasSuffix(".svg") ? attention.svg() : attention.html()
+                let page = output.hasSuffix(".svg") ? attention.svg() : attention.html(attributions: explainedLabel)
                 try page.write(toFile: output, atomically: true, encoding: .utf8)
                 note("wrote \(output)")
             }
-            if json { print(try attention.json(), terminator: "") }
+            if json { print(try attention.json(attributions: explainedLabel), terminator: "") }
             if output == nil && !json { print(summary(attention)) }
-            if attributions {
-                // Language-model checkpoints are the only kind so far; classifiers come with fine-tuning.
+            if let explainedLabel {
+                if !json { print(explainedLabel.summary()) }
+                if !explainedLabel.isComplete { note("warning: " + explainedLabel.completenessLine) }
+            } else if attributions {
                 throw ReportError("\(explained.checkpoint.directory.path) is a language model without a classifier "
                                   + "head: --attributions needs a fine-tuned classifier "
                                   + "checkpoint\(output == nil ? "" : " (the attention maps were written)")")

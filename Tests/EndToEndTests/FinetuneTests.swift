@@ -177,3 +177,64 @@ final class FinetuneTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("/nonexistent.txt"), missing.output)
     }
 }
+
+extension FinetuneTests {
+    /// `explain --attributions` on a fine-tuned classifier: the label and probabilities `classify`
+    /// gives, attributions that add up to the logit difference, and the page with the post coloured.
+    func testExplainAttributionsOfAClassifier() throws {
+        let run = try TrainingRun(self, "ft-explain")
+        try finetune(0, run, ["--steps", "4"])
+        let post = "I love this so much, best day ever!"
+        let result = try Launcher.run("swift-llm-train", ["explain", "--model", run.path, "--text", post, "--attributions",
+                                                          "--json"], directory: repositoryRoot)
+        XCTAssertEqual(result.status, 0, result.output)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        let explained = object["attributions"] as! [String: Any]
+        let attributions = explained["attributions"] as! [Double], tokens = explained["tokens"] as! [[String: Any]]
+        XCTAssertEqual(attributions.count, tokens.count)
+        XCTAssertEqual((object["tokens"] as! [[String: Any]]).count, tokens.count, "attention over the same tokens")
+        XCTAssertEqual(tokens.last?["text"] as? String, "<|endoftext|>")
+        XCTAssertEqual(attributions.last, 0)
+        let difference = explained["difference"] as! Double, sum = attributions.reduce(0, +)
+        XCTAssertEqual(sum, explained["sum"] as! Double, accuracy: 1e-9)
+        XCTAssertEqual(sum, difference, accuracy: 0.01 * abs(difference) + 1e-3, "completeness")
+        XCTAssertEqual(explained["complete"] as? Bool, true, result.output)
+        // Steps doubled from 256 until complete twice in a row; the last try is the result.
+        let tried = explained["tried"] as! [[String: Any]], steps = tried.map { $0["steps"] as! Int }
+        XCTAssertEqual(steps, (0..<steps.count).map { 256 << $0 })
+        XCTAssertEqual(steps.last, explained["steps"] as? Int)
+        XCTAssertEqual(tried.last?["completeness_gap"] as? Double, explained["completeness_gap"] as? Double)
+        XCTAssertGreaterThanOrEqual(steps.count, 2)
+
+        // The same post through classify: the same label, and probabilities = softmax(logits).
+        let input = run.directory.appendingPathComponent("post.txt")
+        try (post + "\n").write(to: input, atomically: true, encoding: .utf8)
+        let classified = try Launcher.run("swift-llm-train", ["classify", "--checkpoint", run.path, "--input", input.path],
+                                          directory: repositoryRoot)
+        XCTAssertEqual(classified.status, 0, classified.output)
+        let line = try JSONSerialization.jsonObject(with: Data(classified.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(line["label"] as? String, explained["label"] as? String)
+        let logits = explained["logits"] as! [Double], labels = explained["labels"] as! [String]
+        let top = logits.max()!, normaliser = logits.map { exp($0 - top) }.reduce(0, +)
+        let probabilities = line["probabilities"] as! [String: Double]
+        for (label, logit) in zip(labels, logits) {
+            XCTAssertEqual(probabilities[label]!, exp(logit - top) / normaliser, accuracy: 1e-4, label)
+        }
+
+        // The page: one coloured span per token, and the completeness line; the text summary says it too.
+        let html = run.directory.appendingPathComponent("why.html")
+        let page = try Launcher.run("swift-llm-train", ["explain", "--model", run.path, "--text", post, "--attributions",
+                                                        "--output", html.path], directory: repositoryRoot)
+        XCTAssertEqual(page.status, 0, page.output)
+        XCTAssertTrue(page.stdout.contains("completeness: attributions sum to"), page.output)
+        let text = try String(contentsOf: html, encoding: .utf8)
+        let section = text.components(separatedBy: "<p class=\"attributions\">")[1].components(separatedBy: "</p>")[0]
+        XCTAssertEqual(section.components(separatedBy: "<span ").count - 1, tokens.count)
+        XCTAssertTrue(text.contains("completeness: attributions sum to"))
+        let shown = section.components(separatedBy: "data-value=\"").dropFirst().map { Double($0.prefix { $0 != "\"" })! }
+        XCTAssertEqual(shown.reduce(0, +), sum, accuracy: 1e-9, "the page shows the numbers of --json")
+        let svg = try Launcher.run("swift-llm-train", ["explain", "--model", run.path, "--text", post, "--attributions",
+                                                       "--output", run.directory.appendingPathComponent("a.svg").path])
+        XCTAssertTrue(svg.stderr.contains("use --output FILE.html"), svg.output)
+    }
+}

@@ -49,8 +49,9 @@ public struct AttentionOutput {
         return s + "</svg>\n"
     }
 
-    /// A page with the post as its tokens, then each map; self-contained like report.html.
-    public func html() -> String {
+    /// A page with the post as its tokens, then `attributions` (if any), then each map;
+    /// self-contained like report.html.
+    public func html(attributions: AttributionOutput? = nil) -> String {
         let last = maps.count - 1
         // Per layer, what the last token attends to, averaged over the chosen heads.
         let lastRows = layers.map { layer -> String in
@@ -67,8 +68,10 @@ public struct AttentionOutput {
         .token { border: 1px solid #bbb; border-radius: 3px; padding: 1px 3px; margin: 0 2px; line-height: 2; }
         .partial { border-style: dashed; color: #777; }
         </style></head><body>
-        <h1>Attention maps: \(xmlEscape(source))</h1>
+        <h1>\(attributions == nil ? "Attention maps" : "Explanation"): \(xmlEscape(source))</h1>
         <p>Post after normalisation: \(xmlEscape(normalizedPost))</p>
+        \(attributions?.html() ?? "")
+        <h2>Attention maps</h2>
         <p>\(maps.count) tokens (dashed: holds the first bytes of a character the next token completes), shaded by the \
         attention of the last token (darker: more; shade by its square root), averaged over head\(heads.count == 1 ? " \(heads[0])" : "s \(heads.map(String.init).joined(separator: ", "))"):</p>
         \(lastRows)
@@ -79,14 +82,16 @@ public struct AttentionOutput {
         """
     }
 
-    /// The raw numbers: tokens, and attention[layer][head][query][key] for the chosen maps.
-    public func json() throws -> String {
-        let object: [String: Any] = [
+    /// The raw numbers: tokens, and attention[layer][head][query][key] for the chosen maps; and
+    /// under "attributions", those of `attributions`.
+    public func json(attributions: AttributionOutput? = nil) throws -> String {
+        var object: [String: Any] = [
             "model": source, "post": normalizedPost, "layers": layers, "heads": heads,
             "tokens": maps.tokens.map { ["id": Int($0.id), "text": $0.text, "partial": $0.partial,
                                          "bytes": $0.bytes.map { String(format: "%02x", $0) }.joined()] as [String: Any] },
             "attention": layers.map { layer in heads.map { head in maps.map(layer: layer, head: head) } },
         ]
+        if let attributions { object["attributions"] = attributions.jsonObject }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self) + "\n"
     }
