@@ -55,7 +55,7 @@ final class HeadGradientTests: XCTestCase {
         }
         // Positions past the longest post are never run; padding positions feed only later
         // padding (causal), so nothing reaches wpe rows >= 6.
-        let wpe = model.tensor("wpe")!
+        let wpe = model.tensor("wpe.weight")!
         XCTAssertTrue((6 * config.modelDim..<wpe.count).allSatisfy { model.gradients[wpe.offset + $0] == 0 })
     }
 
