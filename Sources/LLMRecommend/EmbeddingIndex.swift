@@ -3,7 +3,7 @@ import LLMSupport
 import LLMTrain
 
 /// Post vectors on disk: `NAME.safetensors` holds `embeddings` [count, dimension] (float32, unit
-/// rows) and, in its metadata, the model's sha256, the pooling and the sidecar's sha256;
+/// rows) and, in its metadata, the model's sha256 and path, the pooling and the sidecar's sha256;
 /// `NAME.jsonl` holds one `{"id":...,"text":...}` line per row, in row order.
 public struct EmbeddingIndex {
     public static let tensorName = "embeddings"
@@ -18,15 +18,19 @@ public struct EmbeddingIndex {
     public var posts: [Post]
     public var modelSHA256: String
     public var pooling: String
+    /// The checkpoint path given to `embed`: `similar` embeds its queries with it by default.
+    public var modelPath: String
     public var count: Int { posts.count }
 
-    public init(vectors: [Float], dimension: Int, posts: [Post], modelSHA256: String, pooling: String) {
+    public init(vectors: [Float], dimension: Int, posts: [Post], modelSHA256: String, pooling: String,
+                modelPath: String) {
         precondition(vectors.count == posts.count * dimension, "one row of `dimension` floats per post")
         self.vectors = vectors
         self.dimension = dimension
         self.posts = posts
         self.modelSHA256 = modelSHA256
         self.pooling = pooling
+        self.modelPath = modelPath
     }
 
     /// The sidecar next to `url`: the same name with extension `.jsonl`.
@@ -43,7 +47,7 @@ public struct EmbeddingIndex {
         let temp = url.path + ".tmp-\(getpid())"
         try vectors.withUnsafeBufferPointer { data in
             try SafeTensorsWriter.write([(name: Self.tensorName, shape: [count, dimension], data: data)],
-                                        metadata: ["model_sha256": modelSHA256, "pooling": pooling,
+                                        metadata: ["model_sha256": modelSHA256, "model_path": modelPath, "pooling": pooling,
                                                    "sidecar_sha256": SHA256.hash(lines)],
                                         to: URL(fileURLWithPath: temp))
         }
@@ -58,9 +62,6 @@ public struct EmbeddingIndex {
         guard info.shape.count == 2, let model = file.metadata["model_sha256"],
               let sidecarSHA = file.metadata["sidecar_sha256"] else {
             throw TrainingError("\(url.path): not an embedding index (needs \(tensorName) [posts, dim] and model_sha256/sidecar_sha256 metadata); make one with swift-llm-train embed")
-        }
-        if let expectModel, expectModel != model {
-            throw TrainingError("\(url.path): built with model sha256 \(model.prefix(12))…, not the --model given (\(expectModel.prefix(12))…); embed the posts again with this model or pass the one the index was built with")
         }
         let sidecar = sidecarURL(url)
         guard let lines = FileManager.default.contents(atPath: sidecar.path) else {
@@ -78,7 +79,17 @@ public struct EmbeddingIndex {
         guard posts.count == info.shape[0] else {
             throw TrainingError("\(sidecar.path): \(posts.count) posts but \(url.lastPathComponent) has \(info.shape[0]) rows")
         }
-        return EmbeddingIndex(vectors: try file.read(tensorName), dimension: info.shape[1], posts: posts,
-                              modelSHA256: model, pooling: file.metadata["pooling"] ?? "mean")
+        let index = EmbeddingIndex(vectors: try file.read(tensorName), dimension: info.shape[1], posts: posts,
+                                   modelSHA256: model, pooling: file.metadata["pooling"] ?? "mean",
+                                   modelPath: file.metadata["model_path"] ?? "")
+        if let expectModel { try index.require(model: expectModel, url: url) }
+        return index
+    }
+
+    /// Refuses vectors made by another model than the one (sha256) about to embed the queries.
+    public func require(model sha256: String, url: URL) throws {
+        guard sha256 == modelSHA256 else {
+            throw TrainingError("\(url.path): built with model sha256 \(modelSHA256.prefix(12))…, not the --model given (\(sha256.prefix(12))…); embed the posts again with this model or pass the one the index was built with")
+        }
     }
 }

@@ -25,6 +25,16 @@ public enum HashtagVoting {
         return totals.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key)
     }
 
+    /// Tags for each query vector, voted by its `voters` nearest posts of `index` that carry hashtags.
+    public static func suggest(queries: [Float], index: EmbeddingIndex, voters: Int) -> [[String]] {
+        let tagged = index.posts.indices.map { (row: $0, tags: hashtags(in: index.posts[$0].text)) }.filter { !$0.tags.isEmpty }
+        let D = index.dimension
+        let vectors = tagged.flatMap { index.vectors[($0.row * D)..<(($0.row + 1) * D)] }
+        return NearestNeighbours.search(queries: queries, index: vectors, dimension: D, k: voters).map { hits in
+            vote(neighbours: hits.map { (tagged[$0.index].tags, $0.score) })
+        }
+    }
+
     private static func words(_ text: String) -> [Substring] { text.split(whereSeparator: \.isWhitespace) }
 
     private static func isHashtag(_ word: Substring) -> Bool {

@@ -82,11 +82,12 @@ final class EmbeddingTests: XCTestCase {
         let vectors = try embedder.embed(texts.map { embedder.encode($0).ids }, comm: try alone())
         let index = EmbeddingIndex(vectors: vectors, dimension: embedder.dimension,
                                    posts: texts.enumerated().map { .init(id: "\($0)", text: $1) },
-                                   modelSHA256: embedder.modelSHA256, pooling: "mean")
+                                   modelSHA256: embedder.modelSHA256, pooling: "mean", modelPath: run.path)
         let url = root.appendingPathComponent("emb.safetensors")
         try index.write(to: url)
         let back = try EmbeddingIndex.load(url: url, expectModel: embedder.modelSHA256)
         XCTAssertEqual(back.posts, index.posts)
+        XCTAssertEqual(back.modelPath, run.path)
         assertBitIdentical(back.vectors, vectors, "vectors after the round trip")
         let otherSHA = try Embedder(path: other.path).modelSHA256
         XCTAssertNotEqual(otherSHA, embedder.modelSHA256)
