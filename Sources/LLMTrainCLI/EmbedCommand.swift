@@ -49,6 +49,10 @@ struct EmbedCommand: ParsableCommand {
                 throw ValidationError("--pooling: '\(self.pooling)' is not one of mean, last")
             }
             guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+            let sidecar = EmbeddingIndex.sidecarURL(URL(fileURLWithPath: output)).standardizedFileURL
+            guard sidecar != URL(fileURLWithPath: input).standardizedFileURL else {
+                throw ValidationError("--output \(output) would write its posts to \(sidecar.path), the input; name the index otherwise")
+            }
             BLASThreads.set(comm.worldSize > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
             let embedder = try Embedder(path: model, pooling: pooling, batchSize: batchSize)
             let posts = try CorpusReader.read(url: URL(fileURLWithPath: input), fields: CorpusFields(textField: textField))
