@@ -5,13 +5,16 @@ import LLMModel
 import LLMTasks
 import LLMTrain
 
-/// Post embeddings from a language-model checkpoint: the last hidden state (after the final
-/// layer norm) pooled over the post's tokens (`mean`, the default, or the `last` token, its
-/// `<|endoftext|>`), L2-normalised so that a dot product is a cosine.
+/// Post embeddings from a checkpoint: the last hidden state (after the final layer norm)
+/// pooled over the post's tokens (`mean`, the default, or the `last` token, its
+/// `<|endoftext|>`), L2-normalised so that a dot product is a cosine. A language model is
+/// opened by `SavedModel`; a fine-tuned classifier by `TrainedTask` (its trunk, the head unused),
+/// whose hidden states were trained to separate its labels.
 public final class Embedder {
-    public let saved: SavedModel
     public let model: GPT
     public let pooling: TaskSpec.Pooling
+    public let tokenizer: BPETokenizer
+    public let tokenizerSHA256: String
     /// sha256 of the checkpoint's model.safetensors (from its manifest): what an index records.
     public let modelSHA256: String
     public let padID: Int32
@@ -19,17 +22,28 @@ public final class Embedder {
     private let normalizer: TextNormalizer
     private let inputs: UnsafeMutablePointer<Int32>
 
+    /// `batchSize`: posts per forward for a language model (a classifier keeps its micro-batch).
     public init(path: String, pooling: TaskSpec.Pooling = .mean, batchSize: Int = 16) throws {
-        saved = try SavedModel(path: path)
-        guard let entry = try saved.checkpoint.manifest().files.first(where: { $0.name == ModelCheckpoint.modelFile }) else {
-            throw TrainingError("\(saved.checkpoint.directory.path): the manifest lists no \(ModelCheckpoint.modelFile)")
+        let trained = try TrainedModel(path: path, verifying: [ModelCheckpoint.modelFile])
+        guard let entry = try trained.checkpoint.manifest().files.first(where: { $0.name == ModelCheckpoint.modelFile }) else {
+            throw TrainingError("\(trained.checkpoint.directory.path): the manifest lists no \(ModelCheckpoint.modelFile)")
         }
         modelSHA256 = entry.sha256
         self.pooling = pooling
-        model = saved.model(batchSize: batchSize, sequenceLength: saved.config.contextLength)
-        padID = saved.tokenizer.endOfTextID
-        normalizer = TextNormalizer(config: saved.normalizer)
-        inputs = .allocate(capacity: batchSize * saved.config.contextLength)
+        tokenizerSHA256 = trained.state.tokenizerSHA256
+        if trained.state.task != nil {
+            let task = try TrainedTask(path: path)
+            model = task.model
+            tokenizer = task.tokenizer
+            normalizer = task.normalizer
+        } else {
+            let saved = try SavedModel(path: path)
+            model = saved.model(batchSize: batchSize, sequenceLength: saved.config.contextLength)
+            tokenizer = saved.tokenizer
+            normalizer = TextNormalizer(config: saved.normalizer)
+        }
+        padID = tokenizer.endOfTextID
+        inputs = .allocate(capacity: model.batchSize * model.sequenceLength)
     }
 
     deinit { inputs.deallocate() }
@@ -37,7 +51,7 @@ public final class Embedder {
     /// A post as the model reads it: normalised as its training data was, tokenised, cut to
     /// the context less one token, `<|endoftext|>` appended. `truncated` says whether it was cut.
     public func encode(_ text: String) -> (ids: [Int32], truncated: Bool) {
-        let ids = saved.tokenizer.encode(normalizer.normalize(text))
+        let ids = tokenizer.encode(normalizer.normalize(text))
         let room = model.sequenceLength - 1
         return (Array(ids.prefix(room)) + [padID], ids.count > room)
     }

@@ -28,7 +28,7 @@ public enum RecommendEvaluation {
     public static func run(embedder: Embedder, dataset: URL, k: Int = 10, indexLimit: Int = 4000, voters: Int = 10,
                            comm: Communicator, log: (String) -> Void = { _ in }) throws -> Report {
         let manifest = try DatasetManifest.load(directory: dataset)
-        guard manifest.tokenizerSHA256 == embedder.saved.state.tokenizerSHA256 else {
+        guard manifest.tokenizerSHA256 == embedder.tokenizerSHA256 else {
             throw TrainingError("\(dataset.path): tokenizer sha256 differs from the checkpoint's; use the dataset the model was trained on (--dataset)")
         }
         func split(_ s: CorpusSplit) throws -> [LabelledExample] {
@@ -38,7 +38,7 @@ public enum RecommendEvaluation {
             return try LabelledExample.load(url: dataset.appendingPathComponent(file))
         }
         let train = try split(.train), test = try split(.test)
-        let tokenizer = embedder.saved.tokenizer
+        let tokenizer = embedder.tokenizer
         let room = embedder.model.sequenceLength - 1
         func ids(_ r: LabelledExample) -> [Int32] { Array(r.ids.prefix(room)) + [embedder.padID] }
         func text(_ r: LabelledExample) -> String { tokenizer.decode(r.ids) }

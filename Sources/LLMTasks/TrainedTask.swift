@@ -14,8 +14,8 @@ public final class TrainedTask {
     public let head: ScoreHead
     public let datasetDirectory: URL
     public let padID: Int32
-    let tokenizer: BPETokenizer
-    let normalizer: TextNormalizer
+    public let tokenizer: BPETokenizer
+    public let normalizer: TextNormalizer
 
     /// `dataset` overrides the checkpoint's dataset directory; its tokenizer must be the same.
     public init(path: String, dataset: String? = nil) throws {
