@@ -27,7 +27,8 @@ public enum HashtagVoting {
 
     /// Tags for each query vector, voted by its `voters` nearest posts of `index` that carry hashtags.
     public static func suggest(queries: [Float], index: EmbeddingIndex, voters: Int) -> [[String]] {
-        let tagged = index.posts.indices.map { (row: $0, tags: hashtags(in: index.posts[$0].text)) }.filter { !$0.tags.isEmpty }
+        let tagged = index.posts.indices.map { (row: $0, tags: hashtags(in: index.posts[$0].text)) }
+            .filter { !$0.tags.isEmpty }
         let D = index.dimension
         let vectors = tagged.flatMap { index.vectors[($0.row * D)..<(($0.row + 1) * D)] }
         return NearestNeighbours.search(queries: queries, index: vectors, dimension: D, k: voters).map { hits in

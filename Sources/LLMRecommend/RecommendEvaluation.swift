@@ -95,7 +95,8 @@ public enum RecommendEvaluation {
             let truth = queries.map { Set($0.tags) }
             let unreachable = queries.indices.reduce(0) { total, q in
                 total + queries[q].tags.filter { tag in
-                    !known.contains(tag) || (leaveOneOut && !catalogue.indices.contains { $0 != q && catalogue[$0].tags.contains(tag) })
+                    !known.contains(tag)
+                        || (leaveOneOut && !catalogue.indices.contains { $0 != q && catalogue[$0].tags.contains(tag) })
                 }.count
             }
             report.hashtagSettings.append("\(setting): \(queries.count) posts with \(truth.reduce(0) { $0 + $1.count }) tags "
@@ -106,7 +107,9 @@ public enum RecommendEvaluation {
                 func recall(_ k: Int) -> Double {
                     RankingMetrics.mean(zip(ranked, truth).map { RankingMetrics.recall(at: k, ranked: $0, relevant: $1) })
                 }
-                let mrr = RankingMetrics.mean(zip(ranked, truth).map { RankingMetrics.reciprocalRank(ranked: $0, relevant: $1) })
+                let mrr = RankingMetrics.mean(zip(ranked, truth).map {
+                    RankingMetrics.reciprocalRank(ranked: $0, relevant: $1)
+                })
                 report.hashtags.append(Hashtags(setting: setting, method: method, recall1: recall(1), recall5: recall(5),
                                                 recall10: recall(10), mrr: mrr))
             }
@@ -155,7 +158,8 @@ public enum RecommendEvaluation {
         lines += r.hashtagSettings.map { "  " + $0 }
         lines.append("  setting         method              recall@1  recall@5  recall@10  MRR")
         for h in r.hashtags {
-            lines.append("  " + h.setting.padding(toLength: 14, withPad: " ", startingAt: 0) + "  " + h.method.padding(toLength: 18, withPad: " ", startingAt: 0)
+            lines.append("  " + h.setting.padding(toLength: 14, withPad: " ", startingAt: 0)
+                + "  " + h.method.padding(toLength: 18, withPad: " ", startingAt: 0)
                 + String(format: "  %8.4f  %8.4f  %9.4f  %.4f", h.recall1, h.recall5, h.recall10, h.mrr))
         }
         lines.append(String(format: "speed: embed %.0f posts/s, search %.0f queries/s", r.embedPostsPerSecond, r.queriesPerSecond))

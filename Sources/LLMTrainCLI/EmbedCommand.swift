@@ -55,7 +55,8 @@ struct EmbedCommand: ParsableCommand {
             }
             BLASThreads.set(comm.worldSize > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
             let embedder = try Embedder(path: model, pooling: pooling, batchSize: batchSize)
-            let posts = try CorpusReader.read(url: URL(fileURLWithPath: input), fields: CorpusFields(textField: textField))
+            let posts = try CorpusReader.read(url: URL(fileURLWithPath: input),
+                                              fields: CorpusFields(textField: textField))
             guard !posts.isEmpty else { throw DataError.emptyCorpus(path: input) }
             let encoded = posts.map { embedder.encode($0.text) }
             let start = monotonicSeconds()

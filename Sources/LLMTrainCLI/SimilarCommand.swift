@@ -63,14 +63,16 @@ struct SimilarCommand: ParsableCommand {
             let end = monotonicSeconds()
             for (text, hits) in zip(texts, hits) {
                 if json {
-                    let items = hits.map {
-                        "{\"id\":\(jsonStringLiteral(index.posts[$0.index].id)),\"score\":\($0.score),\"text\":\(jsonStringLiteral(index.posts[$0.index].text))}"
+                    let items = hits.map { hit in
+                        let post = index.posts[hit.index]
+                        return "{\"id\":\(jsonStringLiteral(post.id)),\"score\":\(hit.score),\"text\":\(jsonStringLiteral(post.text))}"
                     }
                     print("{\"query\":\(jsonStringLiteral(text)),\"neighbours\":[\(items.joined(separator: ","))]}")
                 } else {
                     print("query: \(text)")
                     for (rank, hit) in hits.enumerated() {
-                        print("  \(rank + 1). \(format(Double(hit.score), 4))  [\(index.posts[hit.index].id)] \(index.posts[hit.index].text)")
+                        let post = index.posts[hit.index]
+                        print("  \(rank + 1). \(format(Double(hit.score), 4))  [\(post.id)] \(post.text)")
                     }
                 }
             }
@@ -78,7 +80,8 @@ struct SimilarCommand: ParsableCommand {
             FileHandle.standardError.write(Data("""
                 \(texts.count) queries against \(index.count) posts: search \(format((end - searchStart) * 1000, 2)) ms \
                 (\(Int(Double(texts.count) / max(end - searchStart, 1e-9))) queries/s), with embedding \
-                \(Int(Double(texts.count) / (end - start))) queries/s\(k > index.count ? "; k \(k) > \(index.count) posts: all returned" : "")\
+                \(Int(Double(texts.count) / (end - start))) queries/s\
+                \(k > index.count ? "; k \(k) > \(index.count) posts: all returned" : "")\
                 \(cut > 0 ? "; \(cut) queries cut to the context" : "")\n
                 """.utf8))
         } catch let error as ValidationError {
