@@ -51,10 +51,13 @@ public final class Embedder {
     /// A post as the model reads it: normalised as its training data was, tokenised, cut to
     /// the context less one token, `<|endoftext|>` appended. `truncated` says whether it was cut.
     public func encode(_ text: String) -> (ids: [Int32], truncated: Bool) {
-        let ids = tokenizer.encode(normalizer.normalize(text))
+        let ids = tokens(text)
         let room = model.sequenceLength - 1
         return (Array(ids.prefix(room)) + [padID], ids.count > room)
     }
+
+    /// `text` normalised as the model's training data was, then tokenised (nothing cut or added).
+    public func tokens(_ text: String) -> [Int32] { tokenizer.encode(normalizer.normalize(text)) }
 
     /// Collective: the unit vectors (count x dimension, row-major, in input order) of `posts`
     /// (token ids as `encode` makes them). Rank r embeds every worldSize-th post; the others'

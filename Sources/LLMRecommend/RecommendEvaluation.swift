@@ -11,7 +11,8 @@ import LLMTrain
 ///   corpus; precision@k of label agreement (a neighbour of a positive post should be positive).
 /// - Hashtags: each test post with hashtags, its tags hidden, gets tags voted by its nearest
 ///   tagged train posts (and, for a larger sample, every tagged post by all the others);
-///   recall@1/5/10 and MRR of the true tags. Tag popularity is the floor.
+///   recall@1/5/10 and MRR of the true tags; against the language model's own ranking of the
+///   tags seen twice (`HashtagLikelihood`) and tag popularity, the floor.
 public enum RecommendEvaluation {
     public struct Similar { public let source: String; public let queries, indexPosts: Int
                             public let ours, tfidf, chance: Double }
@@ -87,6 +88,7 @@ public enum RecommendEvaluation {
                 .filter { !$0.tags.isEmpty }
         }
         let trainTagged = tagged(train), testTagged = tagged(test)
+        let likelihood = HashtagLikelihood(embedder: embedder)
         let allTagged = trainTagged + tagged(validation) + testTagged
         func evaluate(_ setting: String, queries: [Tagged], catalogue: [Tagged], leaveOneOut: Bool) throws {
             guard !queries.isEmpty, !catalogue.isEmpty else { return }
@@ -121,6 +123,12 @@ public enum RecommendEvaluation {
             score("TF-IDF cosine", voted(TFIDFNeighbours(catalogue.map(\.text)).search(hidden, k: voters, excluding: exclude)))
             var counts: [String: Int] = [:]
             for entry in catalogue { for tag in entry.tags { counts[tag, default: 0] += 1 } }
+            // The language model ranks the tags seen at least twice on the voting posts (not its own).
+            score("LM likelihood", queries.indices.map { q in
+                var own = counts
+                if leaveOneOut { for tag in queries[q].tags { own[tag]! -= 1 } }
+                return likelihood.rank(post: hidden[q], candidates: own.filter { $0.value >= 2 }.keys.sorted())
+            })
             score("most frequent tags", queries.indices.map { q in
                 var own = counts
                 if leaveOneOut { for tag in queries[q].tags { own[tag]! -= 1 } }

