@@ -10,6 +10,7 @@ import PackageDescription
 //   LLMTrain         configs, trainer loop, checkpoints (safetensors), metrics, benchmarks
 //   LLMTasks         fine-tuning on labelled posts: score head, task objective, metrics, baseline
 //   LLMReport        charts (SVG), the HTML run report, attention maps and attributions
+//   LLMRecommend     post embeddings, exact top-k search, hashtag voting, recommendation metrics
 //   LLMGenerate      sampling and batched generation with the KV cache (`generate`)
 //   LLMExchange      Hugging Face export/import (config.json, model.safetensors, tokenizer.json)
 //   LLMTrainCLI      the `swift-llm-train` executable (one ParsableCommand per subcommand)
@@ -40,8 +41,10 @@ let package = Package(
         .target(name: "LLMGenerate", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMExchange", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMTasks", dependencies: ["LLMTrain", "LLMComm", "LLMModel", "LLMData", "LLMSupport"]),
+        .target(name: "LLMRecommend", dependencies: ["LLMTasks", "LLMTrain", "LLMComm", "LLMModel", "LLMData",
+                                                     "LLMSupport", "COpenBLAS"]),
         .executableTarget(name: "LLMTrainCLI", dependencies: [
-            "LLMTrain", "LLMTasks", "LLMReport", "LLMGenerate", "LLMExchange",
+            "LLMTrain", "LLMTasks", "LLMRecommend", "LLMReport", "LLMGenerate", "LLMExchange",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LLMMPIChecks", dependencies: ["LLMComm"]),
@@ -53,6 +56,8 @@ let package = Package(
         .testTarget(name: "LLMTrainTests", dependencies: ["LLMTrain", "LLMSupport", "LLMTestSupport", "Yams"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LLMTestSupport"]),
         .testTarget(name: "LLMTasksTests", dependencies: ["LLMTasks", "LLMTrain", "LLMModel", "LLMData", "LLMSupport", "LLMTestSupport"]),
+        .testTarget(name: "LLMRecommendTests", dependencies: ["LLMRecommend", "LLMTasks", "LLMTrain", "LLMModel",
+                                                              "LLMComm", "LLMData", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMGenerateTests", dependencies: ["LLMGenerate", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMExchangeTests", dependencies: ["LLMExchange", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMReportTests", dependencies: ["LLMReport", "LLMTasks", "LLMTrain", "LLMModel", "LLMData",

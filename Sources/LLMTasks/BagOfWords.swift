@@ -4,13 +4,13 @@ import Foundation
 /// 3-grams (which carry Chinese, written without spaces), vocabulary and idf from the train
 /// split (features in at least two posts), sublinear tf (1 + ln tf), rows L2-normalised, as
 /// scikit-learn's TfidfVectorizer(sublinear_tf=True, min_df=2) does.
-struct BagOfWords {
-    typealias Row = [(index: Int, value: Double)]
+public struct BagOfWords {
+    public typealias Row = [(index: Int, value: Double)]
     private let index: [String: Int]
     private let idf: [Double]
-    var featureCount: Int { idf.count }
+    public var featureCount: Int { idf.count }
 
-    init(training texts: [String], minDocumentFrequency: Int = 2) {
+    public init(training texts: [String], minDocumentFrequency: Int = 2) {
         var df: [String: Int] = [:]
         for text in texts { for term in Set(Self.terms(text)) { df[term, default: 0] += 1 } }
         let kept = df.filter { $0.value >= minDocumentFrequency }.keys.sorted()
@@ -19,7 +19,7 @@ struct BagOfWords {
         idf = kept.map { log((1 + n) / (1 + Double(df[$0]!))) + 1 }
     }
 
-    func row(_ text: String) -> Row {
+    public func row(_ text: String) -> Row {
         var counts: [Int: Int] = [:]
         for term in Self.terms(text) { if let i = index[term] { counts[i, default: 0] += 1 } }
         var row = counts.map { (index: $0.key, value: (1 + log(Double($0.value))) * idf[$0.key]) }

@@ -8,7 +8,7 @@ import LLMModel
 /// a seeded random order, so the data order is a pure function of (seed, step) and resuming
 /// needs no loader state. Rank r takes the r-th contiguous slice; it sorts its posts by length
 /// and runs them in micro-batches padded to their own longest, which keeps padding low.
-struct PostBatches {
+public struct PostBatches {
     let count: Int
     let globalBatch: Int
     let seed: UInt64
@@ -43,7 +43,7 @@ struct PostBatches {
     }
 
     /// `indices` sorted by post length (ties by index), cut into micro-batches of at most `size`.
-    static func microBatches(_ indices: [Int], lengths: (Int) -> Int, size: Int) -> [[Int]] {
+    public static func microBatches(_ indices: [Int], lengths: (Int) -> Int, size: Int) -> [[Int]] {
         let sorted = indices.sorted { (lengths($0), $0) < (lengths($1), $1) }
         return stride(from: 0, to: sorted.count, by: size).map { Array(sorted[$0..<min($0 + size, sorted.count)]) }
     }

@@ -4,10 +4,7 @@ import LLMTrain
 /// The task head over the trunk: pool each post's hidden states to one vector, then a linear
 /// map without bias to the outputs, `score.weight` [outputs, C] in the model's flat buffer (so
 /// the optimiser, shards and checkpoints treat it like any other tensor).
-///
-/// Posts are right-padded to the micro-batch's longest. With causal attention a real token never
-/// sees the padding after it, so only the pooling needs the lengths: `last` reads the hidden
-/// state of the post's last token (its `<|endoftext|>`), `mean` averages its real tokens.
+/// Posts are right-padded and pooled by `PaddedPosts`.
 public final class ScoreHead {
     public static let tensorName = ClassifierHead.tensorName
 
@@ -44,28 +41,16 @@ public final class ScoreHead {
         dHidden.deallocate()
     }
 
-    /// Runs `posts` (at most the model's batch, each at most its sequence length) as one
-    /// micro-batch padded with `padID` to the longest; returns the padded length. Logits in `logits`.
+    /// Runs `posts` as one padded micro-batch (`PaddedPosts.forward`); returns the padded length.
+    /// Logits in `logits`.
     @discardableResult
     public func forward(model: GPT, posts: [[Int32]], padID: Int32) -> Int {
-        precondition(!posts.isEmpty && posts.count <= maxBatch, "a micro-batch holds 1...batchSize posts")
         lengths = posts.map(\.count)
-        time = lengths.max()!
-        precondition(time <= maxTime && lengths.min()! >= 1, "posts must hold 1...sequenceLength tokens")
-        for (b, ids) in posts.enumerated() {
-            for i in 0..<time { inputs[b * time + i] = i < ids.count ? ids[i] : padID }
-        }
-        model.forwardHidden(inputs: inputs, batch: posts.count, time: time)
+        time = PaddedPosts.forward(model: model, posts: posts, padID: padID, inputs: inputs)
         let C = channels, K = spec.outputs, w = weight(model.parameters.baseAddress!, model)
         for b in 0..<posts.count {
             let v = pooled + b * C
-            v.update(repeating: 0, count: C)
-            for p in pooledPositions(b) {
-                let h = model.hidden + (b * time + p) * C
-                for c in 0..<C { v[c] += h[c] }
-            }
-            let scale = 1 / Float(pooledPositions(b).count)
-            for c in 0..<C { v[c] *= scale }
+            PaddedPosts.pool(model: model, post: b, length: lengths[b], time: time, pooling: spec.pooling, into: v)
             for k in 0..<K {
                 var z: Float = 0
                 for c in 0..<C { z += w[k * C + c] * v[c] }
@@ -100,7 +85,7 @@ public final class ScoreHead {
 
     /// Which of post b's positions the pooling reads.
     private func pooledPositions(_ b: Int) -> Range<Int> {
-        spec.pooling == .last ? (lengths[b] - 1)..<lengths[b] : 0..<lengths[b]
+        PaddedPosts.positions(spec.pooling, length: lengths[b])
     }
 
     private func weight(_ base: UnsafeMutablePointer<Float>, _ model: GPT) -> UnsafeMutablePointer<Float> {

@@ -14,6 +14,7 @@ struct SwiftLLMTrain: ParsableCommand {
         """,
         version: swiftLLMTrainVersion,
         subcommands: [TrainCommand.self, FinetuneCommand.self, EvaluateCommand.self, ClassifyCommand.self,
+                      EmbedCommand.self, SimilarCommand.self, HashtagsCommand.self, EvaluateRecommendCommand.self,
                       BaselineCommand.self, PrepareCommand.self, TokenizerCommand.self, GenerateCommand.self,
                       ExportCommand.self, ImportCommand.self, PlotCommand.self, ReportCommand.self, ExplainCommand.self,
                       BenchCommand.self],

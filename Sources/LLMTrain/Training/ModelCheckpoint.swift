@@ -4,8 +4,8 @@ import LLMModel
 /// How a model and its optimiser map onto checkpoint files: `model.safetensors` holds one tensor
 /// per named parameter view (Hugging Face GPT-2 names), `optimizer.safetensors` the AdamW
 /// moments under `exp_avg.NAME` / `exp_avg_sq.NAME` (PyTorch's names for them).
-enum ModelCheckpoint {
-    static let modelFile = "model.safetensors"
+public enum ModelCheckpoint {
+    public static let modelFile = "model.safetensors"
     static let optimizerFile = "optimizer.safetensors"
 
     static func write(model: GPT, optimizer: AdamW, into directory: URL, metadata: [String: String]) throws {
