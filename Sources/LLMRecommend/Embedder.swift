@@ -26,7 +26,8 @@ public final class Embedder {
     public init(path: String, pooling: TaskSpec.Pooling = .mean, batchSize: Int = 16) throws {
         let trained = try TrainedModel(path: path, verifying: [ModelCheckpoint.modelFile])
         guard let entry = try trained.checkpoint.manifest().files.first(where: { $0.name == ModelCheckpoint.modelFile }) else {
-            throw TrainingError("\(trained.checkpoint.directory.path): the manifest lists no \(ModelCheckpoint.modelFile)")
+            throw TrainingError("\(trained.checkpoint.directory.path): the manifest lists no "
+                                + "\(ModelCheckpoint.modelFile)")
         }
         modelSHA256 = entry.sha256
         self.pooling = pooling

@@ -61,14 +61,17 @@ public struct EmbeddingIndex {
         let info = try file.info(tensorName)
         guard info.shape.count == 2, let model = file.metadata["model_sha256"],
               let sidecarSHA = file.metadata["sidecar_sha256"] else {
-            throw TrainingError("\(url.path): not an embedding index (needs \(tensorName) [posts, dim] and model_sha256/sidecar_sha256 metadata); make one with swift-llm-train embed")
+            throw TrainingError("\(url.path): not an embedding index (needs \(tensorName) [posts, dim] and "
+                                + "model_sha256/sidecar_sha256 metadata); make one with swift-llm-train embed")
         }
         let sidecar = sidecarURL(url)
         guard let lines = FileManager.default.contents(atPath: sidecar.path) else {
-            throw TrainingError("\(sidecar.path): missing; the index's posts are written there by swift-llm-train embed")
+            throw TrainingError("\(sidecar.path): missing; the index's posts are written there by swift-llm-train "
+                                + "embed")
         }
         guard SHA256.hash(lines) == sidecarSHA else {
-            throw TrainingError("\(sidecar.path): sha256 differs from the one \(url.lastPathComponent) records; the two files are not from the same embed run")
+            throw TrainingError("\(sidecar.path): sha256 differs from the one \(url.lastPathComponent) records; the "
+                                + "two files are not from the same embed run")
         }
         let decoder = JSONDecoder()
         let posts = try lines.split(separator: 0x0A).enumerated().map { i, line in
@@ -77,7 +80,8 @@ public struct EmbeddingIndex {
             }
         }
         guard posts.count == info.shape[0] else {
-            throw TrainingError("\(sidecar.path): \(posts.count) posts but \(url.lastPathComponent) has \(info.shape[0]) rows")
+            throw TrainingError("\(sidecar.path): \(posts.count) posts but \(url.lastPathComponent) has "
+                                + "\(info.shape[0]) rows")
         }
         let index = EmbeddingIndex(vectors: try file.read(tensorName), dimension: info.shape[1], posts: posts,
                                    modelSHA256: model, pooling: file.metadata["pooling"] ?? "mean",
@@ -89,7 +93,9 @@ public struct EmbeddingIndex {
     /// Refuses vectors made by another model than the one (sha256) about to embed the queries.
     public func require(model sha256: String, url: URL) throws {
         guard sha256 == modelSHA256 else {
-            throw TrainingError("\(url.path): built with model sha256 \(modelSHA256.prefix(12))…, not the --model given (\(sha256.prefix(12))…); embed the posts again with this model or pass the one the index was built with")
+            throw TrainingError("\(url.path): built with model sha256 \(modelSHA256.prefix(12))…, not the --model "
+                                + "given (\(sha256.prefix(12))…); embed the posts again with this model or pass the "
+                                + "one the index was built with")
         }
     }
 }

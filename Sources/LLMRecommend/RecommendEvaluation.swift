@@ -30,11 +30,13 @@ public enum RecommendEvaluation {
                            comm: Communicator, log: (String) -> Void = { _ in }) throws -> Report {
         let manifest = try DatasetManifest.load(directory: dataset)
         guard manifest.tokenizerSHA256 == embedder.tokenizerSHA256 else {
-            throw TrainingError("\(dataset.path): tokenizer sha256 differs from the checkpoint's; use the dataset the model was trained on (--dataset)")
+            throw TrainingError("\(dataset.path): tokenizer sha256 differs from the checkpoint's; use the dataset the "
+                                + "model was trained on (--dataset)")
         }
         func split(_ s: CorpusSplit) throws -> [LabelledExample] {
             guard let file = manifest.splits[s.rawValue]?.labelsFile else {
-                throw TrainingError("\(dataset.path): no labelled \(s.rawValue) posts; prepare the dataset with --label-field (the embedded corpus has them)")
+                throw TrainingError("\(dataset.path): no labelled \(s.rawValue) posts; prepare the dataset with "
+                                    + "--label-field (the embedded corpus has them)")
             }
             return try LabelledExample.load(url: dataset.appendingPathComponent(file))
         }
@@ -63,7 +65,8 @@ public enum RecommendEvaluation {
             let queries = test.filter { ($0.source ?? "") == source }
             let index = evenlySpaced(train.filter { ($0.source ?? "") == source }, limit: indexLimit)
             guard !index.isEmpty else { continue }
-            log("similar posts, \(source.isEmpty ? "all" : source): \(queries.count) test posts against \(index.count) train posts")
+            log("similar posts, \(source.isEmpty ? "all" : source): \(queries.count) test posts against "
+                + "\(index.count) train posts")
             func precision(_ hits: [[NearestNeighbours.Hit]]) -> Double {
                 RankingMetrics.mean(zip(queries, hits).map { query, hits in
                     RankingMetrics.precision(at: k, relevant: hits.map { index[$0.index].label == query.label })
@@ -101,7 +104,8 @@ public enum RecommendEvaluation {
                         || (leaveOneOut && !catalogue.indices.contains { $0 != q && catalogue[$0].tags.contains(tag) })
                 }.count
             }
-            report.hashtagSettings.append("\(setting): \(queries.count) posts with \(truth.reduce(0) { $0 + $1.count }) tags "
+            report.hashtagSettings.append("\(setting): \(queries.count) posts with "
+                                          + "\(truth.reduce(0) { $0 + $1.count }) tags "
                 + "(\(unreachable) never on a voting post), \(catalogue.count) tagged posts voting")
             let exclude: ((Int, Int) -> Bool)? = leaveOneOut ? { $0 == $1 } : nil
             let hidden = queries.map { HashtagVoting.withoutHashtags($0.text) }
@@ -170,7 +174,8 @@ public enum RecommendEvaluation {
                 + "  " + h.method.padding(toLength: 18, withPad: " ", startingAt: 0)
                 + String(format: "  %8.4f  %8.4f  %9.4f  %.4f", h.recall1, h.recall5, h.recall10, h.mrr))
         }
-        lines.append(String(format: "speed: embed %.0f posts/s, search %.0f queries/s", r.embedPostsPerSecond, r.queriesPerSecond))
+        lines.append(String(format: "speed: embed %.0f posts/s, search %.0f "
+                                    + "queries/s", r.embedPostsPerSecond, r.queriesPerSecond))
         return lines.joined(separator: "\n")
     }
 }

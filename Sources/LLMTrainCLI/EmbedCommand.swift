@@ -51,7 +51,8 @@ struct EmbedCommand: ParsableCommand {
             guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
             let sidecar = EmbeddingIndex.sidecarURL(URL(fileURLWithPath: output)).standardizedFileURL
             guard sidecar != URL(fileURLWithPath: input).standardizedFileURL else {
-                throw ValidationError("--output \(output) would write its posts to \(sidecar.path), the input; name the index otherwise")
+                throw ValidationError("--output \(output) would write its posts to \(sidecar.path), the input; name "
+                                      + "the index otherwise")
             }
             BLASThreads.set(comm.worldSize > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
             let embedder = try Embedder(path: model, pooling: pooling, batchSize: batchSize)

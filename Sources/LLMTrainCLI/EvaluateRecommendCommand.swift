@@ -45,7 +45,8 @@ struct EvaluateRecommendCommand: ParsableCommand {
             guard let pooling = TaskSpec.Pooling(rawValue: pooling) else {
                 throw ValidationError("--pooling: '\(self.pooling)' is not one of mean, last")
             }
-            guard k >= 1, indexLimit >= 1, voters >= 1 else { throw ValidationError("-k, --index-limit, --voters must be >= 1") }
+            guard k >= 1, indexLimit >= 1, voters >= 1 else { throw ValidationError("-k, --index-limit, --voters must "
+                                                                                    + "be >= 1") }
             BLASThreads.set(comm.worldSize > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
             let embedder = try Embedder(path: model, pooling: pooling)
             let directory = try dataset.map { URL(fileURLWithPath: $0) }

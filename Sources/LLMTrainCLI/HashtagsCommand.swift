@@ -49,7 +49,8 @@ struct HashtagsCommand: ParsableCommand {
             let vector = try embedder.embed([embedder.encode(text).ids], comm: MPICommunicator.world())
             let tags = HashtagVoting.suggest(queries: vector, index: index, voters: voters)[0]
             guard !tags.isEmpty else {
-                throw TrainingError("\(url.path): none of the index's \(index.count) posts has a hashtag; embed tagged posts")
+                throw TrainingError("\(url.path): none of the index's \(index.count) posts has a hashtag; embed "
+                                    + "tagged posts")
             }
             print(tags.prefix(k).joined(separator: " "))
         } catch let error as ValidationError {

@@ -46,7 +46,8 @@ struct SimilarCommand: ParsableCommand {
             guard (query == nil) != (queryFile == nil) else { throw ValidationError("give one of --query or --query-file") }
             guard k >= 1 else { throw ValidationError("-k must be at least 1") }
             let index = try EmbeddingIndex.load(url: URL(fileURLWithPath: self.index))
-            guard index.count > 0 else { throw TrainingError("\(self.index): the index holds no posts; embed some first") }
+            guard index.count > 0 else { throw TrainingError("\(self.index): the index holds no posts; embed some "
+                                                             + "first") }
             guard let modelPath = model ?? (index.modelPath.isEmpty ? nil : index.modelPath) else {
                 throw ValidationError("the index does not name its model: pass --model")
             }

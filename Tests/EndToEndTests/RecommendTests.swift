@@ -40,7 +40,8 @@ final class RecommendTests: XCTestCase {
         XCTAssertEqual(a.count, b.count)
         XCTAssertEqual(a.count % posts.count, 0)
         let bad = zip(a, b).enumerated().filter { abs($1.0 - $1.1) > 1e-5 }
-        XCTAssertTrue(bad.isEmpty, "\(bad.count) of \(a.count) floats differ between 1 and 2 ranks, first at \(bad.first?.offset ?? -1)")
+        XCTAssertTrue(bad.isEmpty, "\(bad.count) of \(a.count) floats differ between 1 and 2 ranks, first at "
+                                   + "\(bad.first?.offset ?? -1)")
         XCTAssertEqual(try String(contentsOf: run.directory.appendingPathComponent("one.jsonl"), encoding: .utf8),
                        try String(contentsOf: run.directory.appendingPathComponent("two.jsonl"), encoding: .utf8))
 
