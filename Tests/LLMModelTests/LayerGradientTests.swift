@@ -1,3 +1,4 @@
+import LLMTestSupport
 import XCTest
 import LLMModel
 import LLMSupport

@@ -1,3 +1,4 @@
+import LLMTestSupport
 import XCTest
 import LLMModel
 import LLMSupport
@@ -28,32 +29,6 @@ final class TestBuffer {
 /// Central differences of `f` with respect to every element of `x`.
 func numericGradient(_ x: TestBuffer, eps: Float, _ f: () -> Double) -> [Double] {
     numericGradient(x.p, count: x.count, eps: eps, f)
-}
-
-/// Central differences of `f` with respect to `x[0..<count]`.
-func numericGradient(_ x: UnsafeMutablePointer<Float>, count: Int, eps: Float, _ f: () -> Double) -> [Double] {
-    (0..<count).map { i in
-        let saved = x[i]
-        x[i] = saved + eps
-        let plus = f()
-        x[i] = saved - eps
-        let minus = f()
-        x[i] = saved
-        return (plus - minus) / Double(2 * eps)
-    }
-}
-
-/// ||a - b|| / (||a|| + ||b||): 0 for a perfect match, 1 for opposite or unrelated vectors.
-func relativeError(_ a: [Double], _ b: [Double]) -> Double {
-    precondition(a.count == b.count)
-    var diff = 0.0, na = 0.0, nb = 0.0
-    for i in a.indices {
-        diff += (a[i] - b[i]) * (a[i] - b[i])
-        na += a[i] * a[i]
-        nb += b[i] * b[i]
-    }
-    let denominator = na.squareRoot() + nb.squareRoot()
-    return denominator == 0 ? 0 : diff.squareRoot() / denominator
 }
 
 /// sum(out * weights) in Double: the scalar objective whose d/d(out) is `weights`.

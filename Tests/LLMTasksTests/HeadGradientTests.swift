@@ -1,3 +1,4 @@
+import LLMTestSupport
 import LLMSupport
 import XCTest
 import LLMModel
