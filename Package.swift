@@ -3,6 +3,7 @@ import PackageDescription
 
 // Module map (five minutes for a newcomer):
 //   CMPI, COpenBLAS  thin C shims over the system libraries (pkg-config, no unsafeFlags)
+//   CLLMKernels      elementwise kernels in C: portable, AVX2 and AVX-512 variants, chosen at start-up
 //   LLMSupport       small shared pieces: SplitMix64, FNV-1a, SHA-256, JSON string literals, the clock
 //   LLMComm          Communicator protocol + the MPI implementation (chunked collectives)
 //   LLMModel         GPT model: one flat parameter buffer, hand-written forward/backward, AdamW
@@ -33,9 +34,10 @@ let package = Package(
         .target(name: "LLMSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "LLMComm", dependencies: ["CMPI"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "LLMModel", dependencies: ["COpenBLAS", "LLMSupport"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "CLLMKernels"),
+        .target(name: "LLMModel", dependencies: ["COpenBLAS", "CLLMKernels", "LLMSupport"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "LLMData", dependencies: ["LLMSupport"], resources: [.copy("Corpora")], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "LLMTrain", dependencies: ["LLMComm", "LLMModel", "LLMData", "LLMSupport", "Yams"],
+        .target(name: "LLMTrain", dependencies: ["CLLMKernels", "LLMComm", "LLMModel", "LLMData", "LLMSupport", "Yams"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "LLMReport", dependencies: ["LLMTrain", "LLMTasks", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMGenerate", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),

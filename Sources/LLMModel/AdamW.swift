@@ -1,3 +1,4 @@
+import CLLMKernels
 import Foundation
 
 /// AdamW hyper-parameters; the defaults are nanoGPT's GPT-2 settings.
@@ -73,30 +74,9 @@ public final class AdamW {
         }
         for (segment, lrwd) in segments {
             Parallel.chunks(segment.count, minChunk: 1 << 15) { range in
-                let lo = segment.lowerBound + range.lowerBound, hi = segment.lowerBound + range.upperBound
-                var i = lo
-                // 16 lanes at a time, then the tail. Both perform the same IEEE operations in the
-                // same order, so where a chunk boundary falls does not change any result.
-                let vb1 = Lanes(repeating: b1), vb2 = Lanes(repeating: b2), one = Lanes(repeating: 1)
-                while i + Lanes.scalarCount <= hi {
-                    let gi = loadLanes(g + i)
-                    let mi = vb1 * loadLanes(mm + i) + (one - vb1) * gi
-                    let vi = vb2 * loadLanes(vv + i) + (one - vb2) * gi * gi
-                    storeLanes(mi, mm + i)
-                    storeLanes(vi, vv + i)
-                    let pi = loadLanes(p + i)
-                    storeLanes(pi - (stepSize * mi / (vi.squareRoot() * invRootC2 + eps) + lrwd * pi), p + i)
-                    i += Lanes.scalarCount
-                }
-                while i < hi {
-                    let gi = g[i]
-                    let mi = b1 * mm[i] + (1 - b1) * gi
-                    let vi = b2 * vv[i] + (1 - b2) * gi * gi
-                    mm[i] = mi
-                    vv[i] = vi
-                    p[i] -= stepSize * mi / (vi.squareRoot() * invRootC2 + eps) + lrwd * p[i]
-                    i += 1
-                }
+                // Every element sees the same IEEE operations wherever a chunk boundary falls.
+                let lo = segment.lowerBound + range.lowerBound
+                llmk_adamw(p + lo, g + lo, mm + lo, vv + lo, range.count, b1, b2, stepSize, invRootC2, eps, lrwd)
             }
         }
     }
@@ -118,7 +98,7 @@ private func blockSumOfSquares(_ g: UnsafeMutablePointer<Float>, _ n: Int) -> Do
         Parallel.chunks(blocks, minChunk: 8) { range in
             for block in range {
                 let start = block * normBlock
-                partial[block] = Double(vectorDot(g + start, g + start, min(normBlock, n - start)))
+                partial[block] = Double(llmk_dot(g + start, g + start, min(normBlock, n - start)))
             }
         }
         var sum = 0.0

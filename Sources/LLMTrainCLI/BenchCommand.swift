@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures, side by side in one run.",
-        subcommands: [AllReduce.self, Model.self]
+        subcommands: [AllReduce.self, Model.self, Kernels.self]
     )
 
     struct AllReduce: ParsableCommand {
@@ -84,11 +84,13 @@ struct BenchCommand: ParsableCommand {
                                             seed: UInt64(config.train.seed))
             print("model: \(config.model.layers) layers, d_model \(config.model.modelDim), \(config.model.heads) "
                   + "heads, vocab \(config.model.vocabSize); batch \(config.train.microBatch) x "
-                  + "\(config.train.sequenceLength); \(result.threads) thread(s), OpenBLAS kernel \(result.blasCore)")
+                  + "\(config.train.sequenceLength); \(result.threads) thread(s), OpenBLAS kernel \(result.blasCore), "
+                  + "elementwise kernels \(result.kernels)")
             print("\(format(result.msPerStep, 2)) ms/step | \(Int(result.tokensPerSecond)) tokens/s | MFU "
                   + "\(format(result.mfu * 100, 1))% | peak RSS \(Int(result.peakRSSMB)) MB")
             print("sgemm on the same threads, same run: \(format(result.sgemmGFLOPs, 1)) GFLOP/s; the model runs at "
-                  + "\(format(result.fractionOfSGEMM * 100, 1))% of it")
+                  + "\(format(result.fractionOfSGEMM * 100, 1))% of it (\(format(result.fractionOfSGEMMCPU * 100, 1))% "
+                  + "in CPU time)")
             print(result.scriptLine)
         }
     }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import LLMModel
 import LLMTrain
 
 /// `swift-llm-train`: data-parallel GPT training over MPI. With no subcommand it trains
@@ -23,4 +25,10 @@ struct SwiftLLMTrain: ParsableCommand {
 }
 
 BLASKernel.reexecIfMisdetected()
+// A kernel variant asked for by name but unavailable is refused, not replaced: benchmarks and
+// reproductions must run what they say they run.
+if let problem = Kernels.environmentProblem {
+    FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
+    exit(2)
+}
 SwiftLLMTrain.main()

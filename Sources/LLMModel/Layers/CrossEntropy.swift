@@ -1,4 +1,4 @@
-import Foundation
+import CLLMKernels
 
 /// Softmax + cross-entropy fused in place over the logits buffer, as in llm.c: the forward turns
 /// each row of logits into probabilities and records the loss; the backward turns the
@@ -9,16 +9,10 @@ public enum SoftmaxCrossEntropy {
     public static func forward(logitsToProbs: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Float>,
                                targets: UnsafePointer<Int32>, rows: Int, vocab: Int) {
         Parallel.chunks(rows, minChunk: 8) { range in
-            for r in range {
-                let row = logitsToProbs + r * vocab
-                let maxv = vectorMax(row, vocab)
-                let targetLogit = row[Int(targets[r])]
-                let sum = expShiftedInPlace(row, vocab, shift: maxv)
-                let inv = 1 / sum
-                for j in 0..<vocab { row[j] *= inv }
-                // log-sum-exp form: exact even when the target's probability underflows.
-                losses[r] = Foundation.log(sum) + maxv - targetLogit
-            }
+            // Max, exp in place with the sum, scale; the loss in log-sum-exp form, exact even
+            // when the target's probability underflows.
+            llmk_softmax_xent_forward(logitsToProbs + range.lowerBound * vocab, losses + range.lowerBound,
+                                      targets + range.lowerBound, range.count, vocab)
         }
     }
 
@@ -27,11 +21,8 @@ public enum SoftmaxCrossEntropy {
     public static func backward(probsToDlogits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>,
                                 scale: Float, rows: Int, vocab: Int) {
         Parallel.chunks(rows, minChunk: 8) { range in
-            for r in range {
-                let row = probsToDlogits + r * vocab
-                for j in 0..<vocab { row[j] *= scale }
-                row[Int(targets[r])] -= scale
-            }
+            llmk_softmax_xent_backward(probsToDlogits + range.lowerBound * vocab, targets + range.lowerBound, scale,
+                                       range.count, vocab)
         }
     }
 }

@@ -1,3 +1,5 @@
+import CLLMKernels
+
 /// LayerNorm over the last dimension (C) of `rows` positions, eps 1e-5 as in GPT-2.
 /// The forward keeps each row's mean and 1/std so the backward need not recompute them.
 public enum LayerNorm {
@@ -6,18 +8,10 @@ public enum LayerNorm {
     public static func forward(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
                                rstd: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: Int, channels: Int) {
-        let invC = 1 / Float(channels)
         Parallel.chunks(rows, minChunk: 32) { range in
-            for r in range {
-                let x = inp + r * channels
-                let m = vectorSum(x, channels) * invC
-                // Two-pass variance: the one-pass E[x^2]-E[x]^2 form loses precision on the residual stream.
-                let s = 1 / (sumOfSquaredDeviations(x, channels, mean: m) * invC + eps).squareRoot()
-                let o = out + r * channels
-                for i in 0..<channels { o[i] = (x[i] - m) * s * weight[i] + bias[i] }
-                mean[r] = m
-                rstd[r] = s
-            }
+            let lo = range.lowerBound
+            llmk_layernorm_forward(out + lo * channels, mean + lo, rstd + lo, inp + lo * channels, weight, bias,
+                                   range.count, channels, eps)
         }
     }
 
@@ -39,74 +33,18 @@ public enum LayerNorm {
                                 dbias: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                 dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, channels: Int) {
-        let invC = 1 / Float(channels)
         let blocks = (rows + rowBlock - 1) / rowBlock
         Parallel.chunks(blocks, minChunk: 1) { range in
             for block in range {
                 let pw = scratch + block * 2 * channels, pb = pw + channels
                 pw.update(repeating: 0, count: 2 * channels)
-                for r in (block * rowBlock)..<min((block + 1) * rowBlock, rows) {
-                    let x = inp + r * channels, d = dout + r * channels, dx = dinp + r * channels
-                    let m = mean[r], s = rstd[r]
-                    let (gSum, gnSum) = gradientMeans(x, d, weight, channels, mean: m, rstd: s)
-                    let gMean = gSum * invC, gnMean = gnSum * invC
-                    // Explicit lanes: with three outputs LLVM gives up on the overlap checks.
-                    let vm = Lanes(repeating: m), vs = Lanes(repeating: s)
-                    let vg = Lanes(repeating: gMean), vgn = Lanes(repeating: gnMean)
-                    var i = 0
-                    while i + Lanes.scalarCount <= channels {
-                        let di = loadLanes(d + i)
-                        let n = (loadLanes(x + i) - vm) * vs
-                        storeLanes(loadLanes(dx + i) + vs * (loadLanes(weight + i) * di - vg - n * vgn), dx + i)
-                        storeLanes(loadLanes(pw + i) + n * di, pw + i)
-                        storeLanes(loadLanes(pb + i) + di, pb + i)
-                        i += Lanes.scalarCount
-                    }
-                    while i < channels {
-                        let n = (x[i] - m) * s
-                        dx[i] += s * (weight[i] * d[i] - gMean - n * gnMean)
-                        pw[i] += n * d[i]
-                        pb[i] += d[i]
-                        i += 1
-                    }
-                }
+                let lo = block * rowBlock, n = min(rowBlock, rows - lo)
+                llmk_layernorm_backward(dinp + lo * channels, pw, pb, dout + lo * channels, inp + lo * channels,
+                                        weight, mean + lo, rstd + lo, n, channels)
             }
         }
-        for block in 0..<blocks {
-            let pw = scratch + block * 2 * channels, pb = pw + channels
-            for i in 0..<channels {
-                dweight[i] += pw[i]
-                dbias[i] += pb[i]
-            }
-        }
-    }
-
-    @inline(__always)
-    static func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, _ n: Int, mean: Float) -> Float {
-        var acc = Lanes(repeating: 0)
-        let m = Lanes(repeating: mean)
-        var i = 0
-        while i + Lanes.scalarCount <= n { let d = loadLanes(x + i) - m; acc += d * d; i += Lanes.scalarCount }
-        var sq = acc.sum()
-        while i < n { let d = x[i] - mean; sq += d * d; i += 1 }
-        return sq
-    }
-
-    /// (sum of weight * dout, sum of weight * dout * normalised x) over one row.
-    @inline(__always)
-    static func gradientMeans(_ x: UnsafePointer<Float>, _ d: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ n: Int,
-                              mean: Float, rstd: Float) -> (Float, Float) {
-        var accG = Lanes(repeating: 0), accGN = Lanes(repeating: 0)
-        let m = Lanes(repeating: mean), s = Lanes(repeating: rstd)
-        var i = 0
-        while i + Lanes.scalarCount <= n {
-            let g = loadLanes(w + i) * loadLanes(d + i)
-            accG += g
-            accGN += g * ((loadLanes(x + i) - m) * s)
-            i += Lanes.scalarCount
-        }
-        var g = accG.sum(), gn = accGN.sum()
-        while i < n { let gi = w[i] * d[i]; g += gi; gn += gi * ((x[i] - mean) * rstd); i += 1 }
-        return (g, gn)
+        // The partials (rows of 2C: dweight's, then dbias's) summed in block order.
+        llmk_column_sums_add(dweight, scratch, blocks, channels, 2 * channels)
+        llmk_column_sums_add(dbias, scratch + channels, blocks, channels, 2 * channels)
     }
 }

@@ -1,3 +1,4 @@
+import CLLMKernels
 import COpenBLAS
 import Dispatch
 
@@ -80,15 +81,9 @@ public enum Matmul {
                                rows: Int, inChannels: Int, outChannels: Int) {
         // Seed the output with bias (+ residual), then accumulate the product onto it.
         Parallel.chunks(rows, minChunk: 32) { range in
-            for r in range {
-                let o = out + r * outChannels
-                if let residual {
-                    let res = residual + r * outChannels
-                    for j in 0..<outChannels { o[j] = res[j] + bias[j] }
-                } else {
-                    for j in 0..<outChannels { o[j] = bias[j] }
-                }
-            }
+            let lo = range.lowerBound
+            llmk_bias_seed(out + lo * outChannels, residual.map { $0 + lo * outChannels }, bias, range.count,
+                           outChannels)
         }
         sgemm(m: rows, n: outChannels, k: inChannels, a: inp, lda: inChannels,
               b: weight, ldb: outChannels, beta: 1, c: out, ldc: outChannels)
@@ -105,10 +100,7 @@ public enum Matmul {
         sgemm(transA: true, m: inChannels, n: outChannels, k: rows, a: inp, lda: inChannels,
               b: dout, ldb: outChannels, beta: 1, c: dweight, ldc: outChannels)
         Parallel.chunks(outChannels, minChunk: 64) { range in
-            for r in 0..<rows {
-                let d = dout + r * outChannels
-                for j in range { dbias[j] += d[j] }
-            }
+            llmk_column_sums_add(dbias + range.lowerBound, dout + range.lowerBound, rows, range.count, outChannels)
         }
     }
 }

@@ -15,11 +15,18 @@ public struct ModelBenchmarkResult: Sendable {
     public var sgemmGFLOPs: Double
     /// Model FLOP/s as a share of `sgemmGFLOPs` (the MFU against this machine's measured sgemm).
     public var fractionOfSGEMM: Double
-    /// `tokens_per_s=... ms_per_step=... mfu=... peak_rss_mb=... sgemm_gflops=... fraction_of_sgemm=...`.
+    /// The same share with both sides timed in process CPU seconds instead of wall seconds: on a
+    /// shared machine the time other processes held the cores then counts on neither side.
+    public var fractionOfSGEMMCPU: Double
+    /// The elementwise kernels' variant in use (see `Kernels`).
+    public var kernels: KernelVariant
+    /// `tokens_per_s=... ms_per_step=... mfu=... peak_rss_mb=... sgemm_gflops=... fraction_of_sgemm=...
+    /// fraction_of_sgemm_cpu=... kernels=...`.
     public var scriptLine: String {
         String(format: "tokens_per_s=%.1f ms_per_step=%.2f mfu=%.4f peak_rss_mb=%.1f sgemm_gflops=%.1f "
-                       + "fraction_of_sgemm=%.4f",
-               tokensPerSecond, msPerStep, mfu, peakRSSMB, sgemmGFLOPs, fractionOfSGEMM)
+                       + "fraction_of_sgemm=%.4f fraction_of_sgemm_cpu=%.4f kernels=%@",
+               tokensPerSecond, msPerStep, mfu, peakRSSMB, sgemmGFLOPs, fractionOfSGEMM, fractionOfSGEMMCPU,
+               kernels.description)
     }
 }
 
@@ -42,23 +49,27 @@ public enum ModelBenchmark {
             optimizer.update(model: model, learningRate: 1e-4)
         }
         for _ in 0..<warmupSteps { step() }
-        let start = monotonicSeconds()
+        let start = monotonicSeconds(), cpuStart = processCPUSeconds()
         for _ in 0..<steps { step() }
-        let seconds = monotonicSeconds() - start
+        let seconds = monotonicSeconds() - start, cpuSeconds = processCPUSeconds() - cpuStart
         let tokensPerSecond = Double(n * steps) / seconds
         let threads = BLASThreads.current
         let peakRSS = peakResidentSetMB()  // before the sgemm reference allocates its own buffers
         let sgemm = sgemmGFLOPs(rows: n, inChannels: config.modelDim, outChannels: 4 * config.modelDim)
-        let modelFLOPs = trainingFLOPsPerToken(config: config, sequenceLength: sequenceLength) * tokensPerSecond
+        let flopsPerToken = trainingFLOPsPerToken(config: config, sequenceLength: sequenceLength)
+        let modelFLOPs = flopsPerToken * tokensPerSecond
+        let modelFLOPsPerCPUSecond = flopsPerToken * Double(n * steps) / cpuSeconds
         return ModelBenchmarkResult(
             msPerStep: seconds * 1000 / Double(max(steps, 1)), tokensPerSecond: tokensPerSecond,
             mfu: modelFLOPsUtilization(config: config, sequenceLength: sequenceLength, tokensPerSecond: tokensPerSecond, threads: threads),
             peakRSSMB: peakRSS, threads: threads, blasCore: BLASThreads.coreName,
-            sgemmGFLOPs: sgemm, fractionOfSGEMM: modelFLOPs / (sgemm * 1e9))
+            sgemmGFLOPs: sgemm.wall, fractionOfSGEMM: modelFLOPs / (sgemm.wall * 1e9),
+            fractionOfSGEMMCPU: modelFLOPsPerCPUSecond / (sgemm.perCPUSecond * 1e9), kernels: Kernels.active)
     }
 
-    /// GFLOP/s of the model's own matmul path on (rows, C) x (C, OC), best of several runs.
-    static func sgemmGFLOPs(rows: Int, inChannels: Int, outChannels: Int) -> Double {
+    /// GFLOP/s of the model's own matmul path on (rows, C) x (C, OC), best of several runs, per
+    /// wall second and per process CPU second.
+    static func sgemmGFLOPs(rows: Int, inChannels: Int, outChannels: Int) -> (wall: Double, perCPUSecond: Double) {
         let inp = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * inChannels)
         let weight = UnsafeMutableBufferPointer<Float>.allocate(capacity: inChannels * outChannels)
         let bias = UnsafeMutableBufferPointer<Float>.allocate(capacity: outChannels)
@@ -69,14 +80,16 @@ public enum ModelBenchmark {
         rng.fillNormal(weight.baseAddress!, count: weight.count, std: 0.02)
         bias.initialize(repeating: 0)
         out.initialize(repeating: 0)
-        var best = Double.infinity
+        var best = Double.infinity, bestCPU = Double.infinity
         for _ in 0..<8 {
-            let start = monotonicSeconds()
+            let start = monotonicSeconds(), cpuStart = processCPUSeconds()
             Matmul.forward(out: out.baseAddress!, inp: inp.baseAddress!, weight: weight.baseAddress!, bias: bias.baseAddress!,
                            rows: rows, inChannels: inChannels, outChannels: outChannels)
             best = min(best, monotonicSeconds() - start)
+            bestCPU = min(bestCPU, processCPUSeconds() - cpuStart)
         }
-        return 2 * Double(rows * inChannels * outChannels) / best / 1e9
+        let flops = 2 * Double(rows * inChannels * outChannels)
+        return (flops / best / 1e9, flops / bestCPU / 1e9)
     }
 
     /// VmHWM from /proc/self/status in MB (0 where /proc is unavailable).
