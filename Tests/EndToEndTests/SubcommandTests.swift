@@ -8,9 +8,27 @@ final class SubcommandTests: XCTestCase {
         let result = try Launcher.run("swift-llm-train", ["bench", "model", "--config", "Configs/tiny.yaml", "--threads", "1",
                                                           "--steps", "2", "--warmup", "1"], directory: repositoryRoot)
         XCTAssertEqual(result.status, 0, result.output)
-        for key in ["tokens_per_s=", "ms_per_step=", "mfu=", "peak_rss_mb=", "sgemm_gflops=", "fraction_of_sgemm="] {
+        for key in ["tokens_per_s=", "ms_per_step=", "mfu=", "peak_rss_mb=", "sgemm_gflops=", "fraction_of_sgemm=",
+                    "fraction_of_sgemm_cpu=", "kernels="] {
             XCTAssertTrue(result.stdout.contains(key), "bench model lacks \(key): \(result.stdout)")
         }
+    }
+
+    func testBenchKernelsTimesEveryVariantTheCPURunsAndTheOverrideIsChecked() throws {
+        let args = ["bench", "kernels", "--config", "Configs/tiny.yaml", "--rounds", "1"]
+        let result = try Launcher.run("swift-llm-train", args, directory: repositoryRoot)
+        XCTAssertEqual(result.status, 0, result.output)
+        for kernel in ["gelu_forward", "layernorm_backward", "softmax_xent_forward", "adamw"] {
+            XCTAssertTrue(result.stdout.contains("kernel=\(kernel) variant=portable ms="), result.stdout)
+        }
+        // SWIFT_LLM_TRAIN_KERNELS picks the variant in use; an unknown name is refused, naming the choices.
+        let portable = try Launcher.run("swift-llm-train", args, environment: ["SWIFT_LLM_TRAIN_KERNELS": "portable"],
+                                        directory: repositoryRoot)
+        XCTAssertTrue(portable.stdout.contains("in use: portable"), portable.output)
+        let bad = try Launcher.run("swift-llm-train", args, environment: ["SWIFT_LLM_TRAIN_KERNELS": "sse9"],
+                                   directory: repositoryRoot)
+        XCTAssertEqual(bad.status, 2, bad.output)
+        XCTAssertTrue(bad.stderr.contains("SWIFT_LLM_TRAIN_KERNELS must be one of portable, avx2, avx512"), bad.output)
     }
 
     func testBenchAllReduceUnderMPIPrintsEverySize() throws {
