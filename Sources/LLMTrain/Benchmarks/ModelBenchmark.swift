@@ -4,6 +4,9 @@ import LLMSupport
 
 public struct ModelBenchmarkResult: Sendable {
     public var msPerStep: Double
+    /// Process CPU milliseconds per step (all threads): what the step costs when nothing else
+    /// holds the cores.
+    public var cpuMsPerStep: Double
     public var tokensPerSecond: Double
     public var mfu: Double
     public var peakRSSMB: Double
@@ -20,12 +23,12 @@ public struct ModelBenchmarkResult: Sendable {
     public var fractionOfSGEMMCPU: Double
     /// The elementwise kernels' variant in use (see `Kernels`).
     public var kernels: KernelVariant
-    /// `tokens_per_s=... ms_per_step=... mfu=... peak_rss_mb=... sgemm_gflops=... fraction_of_sgemm=...
+    /// `tokens_per_s=... ms_per_step=... cpu_ms_per_step=... mfu=... peak_rss_mb=... sgemm_gflops=... fraction_of_sgemm=...
     /// fraction_of_sgemm_cpu=... kernels=...`.
     public var scriptLine: String {
-        String(format: "tokens_per_s=%.1f ms_per_step=%.2f mfu=%.4f peak_rss_mb=%.1f sgemm_gflops=%.1f "
+        String(format: "tokens_per_s=%.1f ms_per_step=%.2f cpu_ms_per_step=%.2f mfu=%.4f peak_rss_mb=%.1f sgemm_gflops=%.1f "
                        + "fraction_of_sgemm=%.4f fraction_of_sgemm_cpu=%.4f kernels=%@",
-               tokensPerSecond, msPerStep, mfu, peakRSSMB, sgemmGFLOPs, fractionOfSGEMM, fractionOfSGEMMCPU,
+               tokensPerSecond, msPerStep, cpuMsPerStep, mfu, peakRSSMB, sgemmGFLOPs, fractionOfSGEMM, fractionOfSGEMMCPU,
                kernels.description)
     }
 }
@@ -60,7 +63,8 @@ public enum ModelBenchmark {
         let modelFLOPs = flopsPerToken * tokensPerSecond
         let modelFLOPsPerCPUSecond = flopsPerToken * Double(n * steps) / cpuSeconds
         return ModelBenchmarkResult(
-            msPerStep: seconds * 1000 / Double(max(steps, 1)), tokensPerSecond: tokensPerSecond,
+            msPerStep: seconds * 1000 / Double(max(steps, 1)), cpuMsPerStep: cpuSeconds * 1000 / Double(max(steps, 1)),
+            tokensPerSecond: tokensPerSecond,
             mfu: modelFLOPsUtilization(config: config, sequenceLength: sequenceLength, tokensPerSecond: tokensPerSecond, threads: threads),
             peakRSSMB: peakRSS, threads: threads, blasCore: BLASThreads.coreName,
             sgemmGFLOPs: sgemm.wall, fractionOfSGEMM: modelFLOPs / (sgemm.wall * 1e9),
