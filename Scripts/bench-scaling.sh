@@ -3,7 +3,12 @@
 # each), measured back to back in one run, with the share of step time spent communicating;
 # n=2 is run with the sharded optimiser (the default) and without it (train.shard_optimizer=false).
 #   Scripts/bench-scaling.sh [CONFIG] [STEPS]     (default Configs/bench-i.yaml, 40 steps)
-# Prints one line per world size and a final `scaling_efficiency=...` line.
+# Prints one line per world size and a final `scaling_efficiency=...` line, then where the rest
+# goes, each factor measured alone with `bench model` (no MPI) and multiplied out:
+#   half_batch   tokens per CPU second at half the global batch (each rank's share) over the full one
+#   co_run       tokens/s of two half-batch processes run at once over one alone (shared cores, L3, memory)
+#   comm         1 - comm_share of the n=2 run (reduce-scatter, all-gather, the small all-reduce)
+# Needs an idle machine: on a loaded one every wall-clock figure here measures the other load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/mpi-env.sh
@@ -36,3 +41,26 @@ echo "config=$config ranks=1 tokens_per_s=$tps1 comm_share=$share1"
 echo "config=$config ranks=2 sharded=true tokens_per_s=$tps2 comm_share=$share2"
 echo "config=$config ranks=2 sharded=false tokens_per_s=$tps2f comm_share=$share2f"
 python3 -c "print(f'speedup={$tps2/$tps1:.3f} scaling_efficiency={$tps2/(2*$tps1):.3f} unsharded_scaling_efficiency={$tps2f/(2*$tps1):.3f}')"
+
+# The breakdown: each rank of n=2 runs half the global batch.
+global=$(sed -n 's/^ *global_batch: *//p' "$config")
+half=$((global / 2))
+bench=("$bin" bench model --config "$config" --threads 1 --steps 10)
+full_line=$("${bench[@]}" --set train.micro_batch="$global" | tail -1)
+half_line=$("${bench[@]}" --set train.micro_batch="$half" | tail -1)
+"${bench[@]}" --set train.micro_batch="$half" | tail -1 > "$work/a" &
+"${bench[@]}" --set train.micro_batch="$half" | tail -1 > "$work/b" &
+wait
+python3 - "$global" "$half" "$full_line" "$half_line" "$(cat "$work/a")" "$(cat "$work/b")" "$share2" \
+         "$(python3 -c "print($tps2/(2*$tps1))")" <<'PY'
+import sys
+g, h, full, half, a, b, share, measured = sys.argv[1:9]
+def f(line, key): return float(dict(kv.split('=') for kv in line.split())[key])
+# Tokens per CPU second (wall-time noise excluded): batch tokens / cpu_ms_per_step.
+half_batch = (int(h) / f(half, 'cpu_ms_per_step')) / (int(g) / f(full, 'cpu_ms_per_step'))
+co_run = (f(a, 'tokens_per_s') + f(b, 'tokens_per_s')) / (2 * f(half, 'tokens_per_s'))
+comm = 1 - float(share)
+print(f"| factor | value |\n|---|---|\n| half_batch | {half_batch:.3f} |\n| co_run | {co_run:.3f} |\n"
+      f"| comm | {comm:.3f} |\n| product | {half_batch * co_run * comm:.3f} |\n| measured | {float(measured):.3f} |")
+print(f"half_batch={half_batch:.3f} co_run={co_run:.3f} comm={comm:.3f} product={half_batch * co_run * comm:.3f}")
+PY
