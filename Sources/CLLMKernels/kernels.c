@@ -20,7 +20,8 @@ typedef int32_t vi __attribute__((ext_vector_type(16)));
 struct llmk_table {
     void (*gelu_forward)(float *, float *, const float *, long);
     void (*multiply)(float *, const float *, const float *, long);
-    void (*layernorm_forward)(float *, float *, float *, const float *, const float *, const float *, long, long, float);
+    void (*layernorm_forward)(float *, float *, float *, const float *, const float *, const float *, long, long,
+                              float);
     void (*layernorm_backward)(float *, float *, float *, const float *, const float *, const float *, const float *,
                                const float *, long, long);
     void (*adamw)(float *, const float *, float *, float *, long, float, float, float, float, float, float);

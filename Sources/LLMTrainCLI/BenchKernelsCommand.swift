@@ -15,7 +15,8 @@ extension BenchCommand {
         @Option(help: ArgumentHelp("YAML config, e.g. Configs/bench-i.yaml.", valueName: "file"))
         var config: String
 
-        @Option(name: .customLong("set"), help: ArgumentHelp("Override one config field (repeatable).", valueName: "key=value"))
+        @Option(name: .customLong("set"),
+                help: ArgumentHelp("Override one config field (repeatable).", valueName: "key=value"))
         var overrides: [String] = []
 
         @Option(help: "Timed rounds per kernel (each times every variant once).")
@@ -29,9 +30,10 @@ extension BenchCommand {
             let config = try TrainConfig.load(path: config, overrides: overrides)
             let rows = KernelBenchmark.run(config: config.model, batchSize: config.train.microBatch,
                                            sequenceLength: config.train.sequenceLength, rounds: rounds)
+            let names = { (variants: [KernelVariant]) in variants.map(\.description).joined(separator: ", ") }
             let missing = KernelVariant.allCases.filter { !$0.isSupported }
-            print("kernel variants: \(KernelVariant.allCases.filter(\.isSupported).map(\.description).joined(separator: ", "))"
-                  + (missing.isEmpty ? "" : " (this CPU lacks \(missing.map(\.description).joined(separator: ", ")))")
+            print("kernel variants: \(names(KernelVariant.allCases.filter(\.isSupported)))"
+                  + (missing.isEmpty ? "" : " (this CPU lacks \(names(missing)))")
                   + "; in use: \(LLMModel.Kernels.active)")
             print(KernelBenchmark.table(rows))
             for row in rows { for v in KernelVariant.allCases { if let line = row.scriptLine(v) { print(line) } } }

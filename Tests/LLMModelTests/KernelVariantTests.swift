@@ -132,7 +132,8 @@ final class KernelVariantTests: XCTestCase {
 
         // LayerNorm forward.
         let inp = TestBuffer(normal: n, std: 2, rng: &rng), weight = TestBuffer(normal: C, rng: &rng)
-        let bias = TestBuffer(normal: C, rng: &rng), ln = TestBuffer(n), mean = TestBuffer(rows), rstd = TestBuffer(rows)
+        let bias = TestBuffer(normal: C, rng: &rng), ln = TestBuffer(n)
+        let mean = TestBuffer(rows), rstd = TestBuffer(rows)
         LayerNorm.forward(out: ln.p, mean: mean.p, rstd: rstd.p, inp: inp.p, weight: weight.p, bias: bias.p,
                           rows: rows, channels: C)
         var exactLN: [Float] = []
@@ -169,7 +170,8 @@ final class KernelVariantTests: XCTestCase {
                          gradients: UnsafeMutableBufferPointer(start: g.p, count: n),
                          tensors: [ParameterTensor(name: "w", shape: [rows, C], offset: 0, count: n, decays: true)],
                          learningRate: 1e-2)
-        let (b1, b2, eps, wd) = (Double(config.beta1), Double(config.beta2), Double(config.eps), Double(config.weightDecay))
+        let (b1, b2) = (Double(config.beta1), Double(config.beta2))
+        let (eps, wd) = (Double(config.eps), Double(config.weightDecay))
         let exactP = (0..<n).map { i -> Float in
             let gi = Double(g.p[i]), m = (1 - b1) * gi, vv = (1 - b2) * gi * gi
             let update = (m / (1 - b1)) / ((vv / (1 - b2)).squareRoot() + eps)

@@ -31,11 +31,14 @@ public enum KernelBenchmark {
         let rows = batchSize * sequenceLength, C = config.modelDim, V = config.vocabSize, L = config.layers
         let P = ParameterTensor.parameterCount(for: config)
         let blockRows = 32, blocks = (rows + blockRows - 1) / blockRows
+        let hidden = rows * 4 * C, hiddenShape = "\(rows)x\(4 * C)"
         let cases = [
-            Case(kernel: "gelu_forward", shape: "\(rows)x\(4 * C)", callsPerStep: L, buffers: [rows * 4 * C, rows * 4 * C,
-                 rows * 4 * C]) { b, _ in llmk_gelu_forward(b[1], b[2], b[0], rows * 4 * C) },
-            Case(kernel: "gelu_backward", shape: "\(rows)x\(4 * C)", callsPerStep: L, buffers: [rows * 4 * C, rows * 4 * C,
-                 rows * 4 * C]) { b, _ in llmk_multiply(b[1], b[2], b[0], rows * 4 * C) },
+            Case(kernel: "gelu_forward", shape: hiddenShape, callsPerStep: L, buffers: [hidden, hidden, hidden]) { b, _ in
+                llmk_gelu_forward(b[1], b[2], b[0], hidden)
+            },
+            Case(kernel: "gelu_backward", shape: hiddenShape, callsPerStep: L, buffers: [hidden, hidden, hidden]) { b, _ in
+                llmk_multiply(b[1], b[2], b[0], hidden)
+            },
             Case(kernel: "layernorm_forward", shape: "\(rows)x\(C)", callsPerStep: 2 * L + 1,
                  buffers: [rows * C, rows * C, rows, rows, C, C]) { b, _ in
                      llmk_layernorm_forward(b[1], b[2], b[3], b[0], b[4], b[5], rows, C, LayerNorm.eps)
@@ -49,7 +52,8 @@ public enum KernelBenchmark {
                                                  b[2] + lo * C, b[3] + lo * C, b[4], b[5] + lo, b[6] + lo, n, C)
                      }
                  },
-            Case(kernel: "softmax_xent_forward", shape: "\(rows)x\(V)", callsPerStep: 1, buffers: [rows * V, rows]) { b, t in
+            Case(kernel: "softmax_xent_forward", shape: "\(rows)x\(V)", callsPerStep: 1,
+                 buffers: [rows * V, rows]) { b, t in
                 llmk_softmax_xent_forward(b[0], b[1], t, rows, V)
             },
             Case(kernel: "softmax_xent_backward", shape: "\(rows)x\(V)", callsPerStep: 1, buffers: [rows * V]) { b, t in
@@ -57,7 +61,7 @@ public enum KernelBenchmark {
             },
             Case(kernel: "bias_residual_seed", shape: "\(rows)x\(C)", callsPerStep: 2 * L,
                  buffers: [rows * C, rows * C, C]) { b, _ in llmk_bias_seed(b[0], b[1], b[2], rows, C) },
-            Case(kernel: "bias_gradient", shape: "\(rows)x\(4 * C)", callsPerStep: L, buffers: [4 * C, rows * 4 * C]) { b, _ in
+            Case(kernel: "bias_gradient", shape: hiddenShape, callsPerStep: L, buffers: [4 * C, hidden]) { b, _ in
                 llmk_column_sums_add(b[0], b[1], rows, 4 * C, 4 * C)
             },
             Case(kernel: "adamw", shape: "\(P)", callsPerStep: 1, buffers: [P, P, P, P]) { b, _ in
@@ -113,7 +117,9 @@ public enum KernelBenchmark {
                          + ms.map { format($0, 3) }.joined(separator: " | ") + " | "
                          + ms.dropFirst().map { format(ms[0] / $0, 2) + "x" }.joined(separator: " | ") + " |")
         }
-        let perStep = variants.map { v in rows.reduce(0) { $0 + Double($1.callsPerStep) * ($1.milliseconds[v] ?? .nan) } }
+        let perStep = variants.map { v in
+            rows.reduce(0) { $0 + Double($1.callsPerStep) * ($1.milliseconds[v] ?? .nan) }
+        }
         lines.append("| per training step | | | " + perStep.map { format($0, 2) }.joined(separator: " | ") + " | "
                      + perStep.dropFirst().map { format(perStep[0] / $0, 2) + "x" }.joined(separator: " | ") + " |")
         return lines.joined(separator: "\n")
