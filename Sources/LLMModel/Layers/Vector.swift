@@ -1,6 +1,7 @@
 /// Reductions and exp over contiguous floats with explicit SIMD accumulators. LLVM will not
 /// reassociate a scalar float reduction on its own, so a plain `sum += x[i]` loop runs one add
-/// at a time; 16 lanes in fixed order keep it fast and still deterministic.
+/// at a time; 16 lanes in fixed order keep it fast and still deterministic. Used by the attention;
+/// the other layers' elementwise kernels are in CLLMKernels (C, with AVX2 and AVX-512 variants).
 typealias Lanes = SIMD16<Float>
 
 @inline(__always)
@@ -11,16 +12,6 @@ func loadLanes(_ p: UnsafePointer<Float>) -> Lanes {
 @inline(__always)
 func storeLanes(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
-}
-
-@inline(__always)
-func vectorSum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc = Lanes(repeating: 0)
-    var i = 0
-    while i + Lanes.scalarCount <= n { acc += loadLanes(x + i); i += Lanes.scalarCount }
-    var s = acc.sum()
-    while i < n { s += x[i]; i += 1 }
-    return s
 }
 
 /// Max with four independent scalar chains (SIMD16's pointwiseMax lowers to a per-lane loop
@@ -92,7 +83,7 @@ func fastExp(_ x: Lanes) -> Lanes {
 }
 
 /// x[i] = e^(x[i] - shift) for i < n, returning the sum, accumulated in the same pass (lanes,
-/// then the tail in order, as vectorSum).
+/// then the tail in order).
 @inline(__always)
 func expShiftedInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
     var acc = Lanes(repeating: 0)
