@@ -1,9 +1,9 @@
 import Foundation
 import XCTest
 
-/// The hosts of Scripts/netns-cluster.sh, for one test: built in setUp, removed in teardown
-/// (and by the next `up` if a killed test left them behind). Each cluster has its own prefix, so
-/// concurrent test processes never share a namespace.
+/// The hosts of Scripts/netns-cluster.sh, for one test: built in setUp, removed in teardown (or,
+/// when a killed test process could not, by the next test process). Each test process has its own
+/// prefix, so concurrent ones never share a namespace.
 struct NamespaceCluster {
     let prefix: String
     let directory: URL
@@ -19,14 +19,30 @@ struct NamespaceCluster {
         guard ["/usr/sbin/ip", "/usr/bin/ip", "/sbin/ip"].contains(where: FileManager.default.isExecutableFile) else {
             throw XCTSkip("iproute2's `ip` is not installed (apt-get install iproute2)")
         }
-        let prefix = "llmt\(getpid())"
-        self.prefix = prefix
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-netns-cluster")
-        hosts = (1...count).map { "\(prefix)-node\($0)" }
+        self.init(prefix: "llmt\(getpid())", hosts: count)
+        try Self.removeLeftovers()
         let up = try run(["up", "\(count)"])
         let cluster = self
         testCase.addTeardownBlock { _ = try? cluster.run(["down"]) }
         guard up.status == 0 else { throw XCTSkip("network namespaces refused here: \(up.output)") }
+    }
+
+    private init(prefix: String, hosts count: Int) {
+        self.prefix = prefix
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-netns-cluster")
+        hosts = (1...count).map { "\(prefix)-node\($0)" }
+    }
+
+    /// Clusters of test processes that no longer exist (killed before their teardown ran).
+    private static func removeLeftovers() throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
+        let pids = Set(names.compactMap { name -> Int32? in
+            guard name.hasPrefix("llmt"), let dash = name.firstIndex(of: "-") else { return nil }
+            return Int32(name[name.index(name.startIndex, offsetBy: 4)..<dash])
+        })
+        for pid in pids where kill(pid, 0) != 0 && errno == ESRCH {
+            _ = try NamespaceCluster(prefix: "llmt\(pid)", hosts: 1).run(["down"])
+        }
     }
 
     var hostfile: String { directory.appendingPathComponent("hostfile").path }
