@@ -39,6 +39,7 @@ public enum JobLauncher {
         let marker = request.runDirectory.appendingPathComponent(Trainer.stopMarkerName)
         var mpirun = request.mpirun
         var restarts = 0, failuresWithoutProgress = 0
+        try placeOnAnsweringHosts(&mpirun, request)
         while true {
             try? FileManager.default.removeItem(at: marker)
             let checkpointBefore = try latestCheckpointStep(request.runDirectory)
@@ -52,7 +53,9 @@ public enum JobLauncher {
             let outcome = AttemptOutcome.classify(
                 status: status, launchSignalled: LaunchSignal.received != signalsBefore,
                 stopMarker: (try? String(contentsOf: marker, encoding: .utf8))?.trimmingCharacters(in: .newlines),
-                cause: failureCause(stderrLines: stderrLines, status: status))
+                cause: mpirun.hostfile.flatMap {
+                    HostProbe.lostHost(stderrLines: stderrLines, hostfile: URL(fileURLWithPath: $0), ranks: mpirun.ranks)
+                } ?? failureCause(stderrLines: stderrLines, status: status))
             switch outcome {
             case .finished:
                 log.note("launch: the job ended by itself (mpirun exit status 0) after \(restarts) "
@@ -69,20 +72,22 @@ public enum JobLauncher {
                     return status == 0 ? 1 : status
                 }
                 let checkpointAfter = try latestCheckpointStep(request.runDirectory)
+                log.note("launch: attempt \(restarts + 1) failed: \(cause)")
+                let previousRanks = mpirun.ranks
+                try placeOnAnsweringHosts(&mpirun, request)
                 failuresWithoutProgress = checkpointAfter != checkpointBefore ? 1 : failuresWithoutProgress + 1
                 let next = request.policy.worldSize(current: mpirun.ranks, failuresWithoutProgress: failuresWithoutProgress,
                                                     fits: request.fits)
                 if next.size != mpirun.ranks { failuresWithoutProgress = 0 }
                 restarts += 1
                 let delay = request.policy.delay(beforeRestart: restarts)
-                log.note("launch: attempt \(restarts) failed: \(cause)")
                 if let reason = next.reason { log.note("launch: \(reason)") }
                 log.note("launch: restart \(restarts) of at most \(request.policy.maxRestarts) in "
                          + "\(String(format: "%.1f", delay)) s with \(next.size) rank\(next.size == 1 ? "" : "s")")
                 var strings = ["cause": cause]
                 strings["world_size_change"] = next.reason
                 log.record(["restart": Double(restarts), "world_size": Double(next.size),
-                            "previous_world_size": Double(mpirun.ranks), "exit_status": Double(status),
+                            "previous_world_size": Double(previousRanks), "exit_status": Double(status),
                             "backoff_s": delay, "checkpoint_step": Double(checkpointAfter ?? 0)],
                            strings: strings, event: "restart")
                 mpirun.ranks = next.size
@@ -92,6 +97,28 @@ public enum JobLauncher {
                 }
             }
         }
+    }
+
+    /// With a hostfile: the next attempt runs on the hosts that still answer (`HostProbe`), with
+    /// no more ranks than their slots once a host is gone.
+    private static func placeOnAnsweringHosts(_ mpirun: inout MPIRunCommand, _ request: LaunchRequest) throws {
+        guard let hostfile = request.mpirun.hostfile else { return }
+        let log = try runLog(request)
+        let probe = HostProbe(mpirunArguments: request.mpirun.extraArguments,
+                              environment: ProcessInfo.processInfo.environment)
+        let hosts = try probe.answering(hostfile: URL(fileURLWithPath: hostfile), runDirectory: request.runDirectory,
+                                        log: log.note)
+        mpirun.hostfile = hosts.hostfile.path
+        guard !hosts.everyHost else { return }
+        guard let size = HostProbe.worldSize(current: mpirun.ranks, slots: hosts.slots,
+                                             minRanks: request.policy.minRanks, fits: request.fits) else {
+            throw TrainingError("launch: the hosts that answer have \(hosts.slots) slots, and no world size from "
+                                + "--min-ranks \(request.policy.minRanks) up to that splits the global batch")
+        }
+        if size != mpirun.ranks {
+            log.note("launch: \(mpirun.ranks) ranks -> \(size), to fit the slots of the hosts that answer")
+        }
+        mpirun.ranks = size
     }
 
     private static func runLog(_ request: LaunchRequest) throws -> RunLog {

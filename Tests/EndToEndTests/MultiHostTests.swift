@@ -97,6 +97,38 @@ final class MultiHostTests: XCTestCase {
         print("netns: job ended \(String(format: "%.1f", seconds)) s after \(lost) was lost")
     }
 
+    /// `launch --hostfile` over both hosts, the second lost after a checkpoint: launch names the
+    /// host and its ranks, finds through the rsh agent that it no longer answers, and continues on
+    /// the first host's 2 slots from the last checkpoint to the end of the step budget.
+    func testLaunchContinuesOnTheRemainingHostFromTheLastCheckpoint() throws {
+        let run = try TrainingRun(self, "netns-launch")
+        let lost = cluster.hosts[1]
+        let launch = [try Launcher.binary("swift-llm-train").path, "launch", "-n", "4", "--hostfile", cluster.hostfile,
+                      "--max-restarts", "2", "--min-ranks", "2", "--backoff", "0.5"]
+            + (try cluster.mpirunArguments()).map { "--mpirun-arg=\($0)" }
+            + ["--", "train"] + quickRun + (try SharedDataset.arguments())
+            + ["--run-dir", run.path, "--steps", "40", "--set", "checkpoint.every=3"]
+        let result = try cluster.exec(on: cluster.hosts[0], launch, timeout: 120) { _ in
+            self.waitForTraining(run, steps: 7)
+            try? self.cluster.fail(lost)
+        }
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.output.contains("host \(lost) (ranks 2-3) was lost"), result.output)
+        XCTAssertTrue(result.output.contains("host \(lost) does not answer (netns-rsh: connect to host \(lost)"),
+                      result.output)
+        let starts = try run.records(event: "start")
+        XCTAssertEqual(starts.map { $0["world_size"] as? Double }, [4, 2], result.output)
+        let resumedAt = try XCTUnwrap(starts.last?["step"] as? Double)
+        XCTAssertGreaterThanOrEqual(resumedAt, 6, "resumed from the last checkpoint before the loss")
+        let restart = try XCTUnwrap(try run.records(event: "restart").first)
+        XCTAssertEqual(restart["world_size"] as? Double, 2)
+        XCTAssertEqual(restart["previous_world_size"] as? Double, 4)
+        XCTAssertTrue((restart["cause"] as? String ?? "").contains("host \(lost) (ranks 2-3) was lost"), "\(restart)")
+        XCTAssertEqual(try run.trainLosses().last?.step, 40)
+        XCTAssertEqual(try String(contentsOf: run.directory.appendingPathComponent("launch-hostfile"), encoding: .utf8),
+                       "\(cluster.hosts[0]) slots=2\n")
+    }
+
     /// The ranks mpirun's --display-map placed on `host`.
     private func ranks(on host: String, inJobMap output: String) -> [Int] {
         var current: String?, ranks: [Int] = []
