@@ -3,8 +3,9 @@
 # runs are tested for real: every host has its own network stack (loopback, one interface, an
 # address on a private /24) and its own host name; the hosts reach each other only through a
 # bridge, which lives in a namespace of its own, so the root namespace's network is never touched.
-# Ranks must then talk over TCP (Open MPI's shared-memory BTL would still work across network
-# namespaces on one kernel, so `mpirun-args` excludes it).
+# Ranks must then talk over TCP: `mpirun-args` leaves out Open MPI's shared-memory BTL, which
+# works between network namespaces of one kernel (Open MPI already keeps it within a host name,
+# and each host has its own; `btl tcp,self` makes it certain).
 #
 #   Scripts/netns-cluster.sh up [HOSTS]     build HOSTS hosts (default 3), after removing any old ones
 #   Scripts/netns-cluster.sh down           remove them (idempotent; kills what still runs inside)

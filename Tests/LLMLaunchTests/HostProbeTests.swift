@@ -2,6 +2,7 @@ import Foundation
 import LLMLaunch
 import XCTest
 
+/// HostProbe with fake agents (shell one-liners), so no host or ssh is needed.
 final class HostProbeTests: XCTestCase {
     private func hostfile(_ text: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("hostfile-\(UUID().uuidString)")
@@ -11,7 +12,8 @@ final class HostProbeTests: XCTestCase {
     }
 
     func testHostfileLinesCommentsAndSlots() throws {
-        let hosts = try HostProbe.hosts(inHostfile: try hostfile("# cluster\nnode1 slots=4 max_slots=8\n\nnode2\t# one slot\n"))
+        let text = "# cluster\nnode1 slots=4 max_slots=8\n\nnode2\t# one slot\n"
+        let hosts = try HostProbe.hosts(inHostfile: try hostfile(text))
         XCTAssertEqual(hosts.map(\.name), ["node1", "node2"])
         XCTAssertEqual(hosts.map(\.slots), [4, 1])
         XCTAssertEqual(hosts[0].line, "node1 slots=4 max_slots=8")
@@ -25,7 +27,8 @@ final class HostProbeTests: XCTestCase {
         let arguments = ["--mca", "btl", "tcp,self", "--mca", "plm_rsh_agent", "/opt/rsh -q", "--display-map"]
         XCTAssertEqual(HostProbe(mpirunArguments: arguments, environment: ["OMPI_MCA_plm_rsh_agent": "x"]).agent,
                        ["/opt/rsh", "-q"])
-        XCTAssertEqual(HostProbe(mpirunArguments: [], environment: ["OMPI_MCA_plm_rsh_agent": "ssh : rsh"]).agent, ["ssh"])
+        XCTAssertEqual(HostProbe(mpirunArguments: [], environment: ["OMPI_MCA_plm_rsh_agent": "ssh : rsh"]).agent,
+                       ["ssh"])
         XCTAssertEqual(HostProbe(mpirunArguments: [], environment: [:]).agent, ["ssh", "-o", "BatchMode=yes"])
     }
 
@@ -49,8 +52,10 @@ final class HostProbeTests: XCTestCase {
         try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: run) }
         var notes: [String] = []
-        let result = try probe(#"[ "$1" != b ] || exit 255"#)
-            .answering(hostfile: try hostfile("a slots=2\nb slots=2\nc slots=3\n"), runDirectory: run) { notes.append($0) }
+        let hosts = try hostfile("a slots=2\nb slots=2\nc slots=3\n")
+        let result = try probe(#"[ "$1" != b ] || exit 255"#).answering(hostfile: hosts, runDirectory: run) {
+            notes.append($0)
+        }
         XCTAssertEqual(result.slots, 5)
         XCTAssertEqual(try String(contentsOf: result.hostfile, encoding: .utf8), "a slots=2\nc slots=3\n")
         XCTAssertTrue(notes.contains { $0.contains("host b does not answer (sh exited with status 255)") }, "\(notes)")
