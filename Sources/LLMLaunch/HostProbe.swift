@@ -91,7 +91,9 @@ public struct HostProbe: Sendable {
         let hosts = try Self.hosts(inHostfile: hostfile)
         var answering: [Host] = []
         for host in hosts {
-            if let why = failure(of: host.name) {
+            // mpirun starts the ranks of its own host itself, without the agent (which may not
+            // even reach it, e.g. ssh to oneself): launch's own host always answers.
+            if let why = Self.isThisHost(host.name) ? nil : failure(of: host.name) {
                 log("launch: host \(host.name) does not answer (\(why)); leaving it out")
             } else {
                 answering.append(host)
@@ -113,6 +115,14 @@ public struct HostProbe: Sendable {
     /// else the largest size >= `minRanks` that splits the global batch; nil if there is none.
     public static func worldSize(current: Int, slots: Int, minRanks: Int, fits: (Int) -> Bool) -> Int? {
         current <= slots ? current : (minRanks...max(minRanks, slots)).reversed().first { $0 <= slots && fits($0) }
+    }
+
+    /// Whether a hostfile name means the machine launch runs on.
+    static func isThisHost(_ name: String) -> Bool {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let own = gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : ""
+        return name == "localhost" || name.hasPrefix("127.") || name == "::1" || name == own
+            || name == own.split(separator: ".").first.map(String.init)
     }
 
     /// What to say about an attempt that Open MPI ended because it lost a host's daemon: the host

@@ -108,8 +108,10 @@ final class MultiHostTests: XCTestCase {
             + (try cluster.mpirunArguments()).map { "--mpirun-arg=\($0)" }
             + ["--", "train"] + quickRun + (try SharedDataset.arguments())
             + ["--run-dir", run.path, "--steps", "40", "--set", "checkpoint.every=3"]
+        var failedAt: Date?
         let result = try cluster.exec(on: cluster.hosts[0], launch, timeout: 120) { _ in
             self.waitForTraining(run, steps: 7)
+            failedAt = Date()
             try? self.cluster.fail(lost)
         }
         XCTAssertEqual(result.status, 0, result.output)
@@ -118,6 +120,10 @@ final class MultiHostTests: XCTestCase {
                       result.output)
         let starts = try run.records(event: "start")
         XCTAssertEqual(starts.map { $0["world_size"] as? Double }, [4, 2], result.output)
+        if let failed = failedAt, let again = starts.last?["time"] as? Double {
+            print("netns: launch trained again \(String(format: "%.1f", again - failed.timeIntervalSince1970)) s after "
+                  + "\(lost) was lost")
+        }
         let resumedAt = try XCTUnwrap(starts.last?["step"] as? Double)
         XCTAssertGreaterThanOrEqual(resumedAt, 6, "resumed from the last checkpoint before the loss")
         let restart = try XCTUnwrap(try run.records(event: "restart").first)

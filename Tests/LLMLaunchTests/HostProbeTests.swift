@@ -60,6 +60,10 @@ final class HostProbeTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: result.hostfile, encoding: .utf8), "a slots=2\nc slots=3\n")
         XCTAssertTrue(notes.contains { $0.contains("host b does not answer (sh exited with status 255)") }, "\(notes)")
         XCTAssertThrowsError(try probe("exit 1").answering(hostfile: try hostfile("a\n"), runDirectory: run) { _ in })
+        // This machine is never asked through the agent: mpirun starts its ranks itself.
+        let local = try probe("exit 255").answering(hostfile: try hostfile("localhost slots=2\nb\n"),
+                                                    runDirectory: run) { _ in }
+        XCTAssertEqual(try String(contentsOf: local.hostfile, encoding: .utf8), "localhost slots=2\n")
     }
 
     func testLostHostNamesItsRanks() throws {
