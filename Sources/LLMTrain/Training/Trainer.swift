@@ -218,7 +218,7 @@ public final class Trainer {
             }
             if stopRequested && !last {
                 log.note("stopped after step \(state.step) with a checkpoint "
-                         + "(\(options.untilStep == nil ? "SIGTERM/SIGINT" : "--until-step")); continue with --resume")
+                         + "(\(options.untilStep == nil ? "SIGTERM/SIGINT/SIGUSR1" : "--until-step")); continue with --resume")
                 break
             }
         }
