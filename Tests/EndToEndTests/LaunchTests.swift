@@ -74,7 +74,9 @@ final class LaunchTests: XCTestCase {
         XCTAssertEqual(try run.trainLosses().last?.step, 100)
         XCTAssertEqual(try run.latestCheckpoint().lastPathComponent, "step-000100")
         let got = try finalFiles(run), want = try finalFiles(reference)
-        for name in want.keys.sorted() { XCTAssertTrue(got[name] == want[name], "\(name) differs from the uninterrupted run") }
+        for name in want.keys.sorted() {
+            XCTAssertTrue(got[name] == want[name], "\(name) differs from the uninterrupted run")
+        }
         print("launch: time from an injected kill -9 to training again (s):",
               try recoveryTimes(run).map { String(format: "%.2f", $0) }.joined(separator: ", "))
         // The report's reader still parses the file with restart records in it.
