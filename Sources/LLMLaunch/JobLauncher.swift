@@ -43,7 +43,8 @@ public enum JobLauncher {
         while true {
             try? FileManager.default.removeItem(at: marker)
             let checkpointBefore = try latestCheckpointStep(request.runDirectory)
-            try runLog(request).note("launch: attempt \(restarts + 1) (at most \(request.policy.maxRestarts + 1)): \(mpirun.ranks) "
+            try runLog(request).note("launch: attempt \(restarts + 1) (at most \(request.policy.maxRestarts + 1)): "
+                                     + "\(mpirun.ranks) "
                      + "rank\(mpirun.ranks == 1 ? "" : "s"), "
                      + (checkpointBefore.map { "resuming from the checkpoint of step \($0)" } ?? "no checkpoint yet"))
             let signalsBefore = LaunchSignal.received
@@ -76,8 +77,8 @@ public enum JobLauncher {
                 let previousRanks = mpirun.ranks
                 try placeOnAnsweringHosts(&mpirun, request)
                 failuresWithoutProgress = checkpointAfter != checkpointBefore ? 1 : failuresWithoutProgress + 1
-                let next = request.policy.worldSize(current: mpirun.ranks, failuresWithoutProgress: failuresWithoutProgress,
-                                                    fits: request.fits)
+                let next = request.policy.worldSize(current: mpirun.ranks,
+                                                    failuresWithoutProgress: failuresWithoutProgress, fits: request.fits)
                 if next.size != mpirun.ranks { failuresWithoutProgress = 0 }
                 restarts += 1
                 let delay = request.policy.delay(beforeRestart: restarts)

@@ -5,9 +5,9 @@ import Glibc
 
 /// SIGINT / SIGTERM to `launch` (a user's Ctrl-C, a scheduler's stop) end the job for good:
 /// the handler only counts them, and the launcher forwards each one to mpirun as SIGUSR1 (the
-/// trainer's stop request) and does not relaunch. Unlike the trainer's `StopSignal`, a second signal does not end `launch`
-/// at once: it is forwarded too (so mpirun's own handling applies), and `launch` keeps
-/// waiting, so the ranks are never left without their parent.
+/// trainer's stop request) and does not relaunch. Unlike the trainer's `StopSignal`, a second
+/// signal does not end `launch` at once: it is forwarded too (the ranks then exit at once, as
+/// on a second Ctrl-C), and `launch` keeps waiting, so the ranks are never left without a parent.
 enum LaunchSignal {
     nonisolated(unsafe) private static var count: sig_atomic_t = 0
     nonisolated(unsafe) private static var last: sig_atomic_t = 0

@@ -25,8 +25,8 @@ struct LaunchCommand: ParsableCommand {
 
         Examples:
           swift-llm-train launch -n 2 -- train --config Configs/tiny.yaml --run-dir runs/tiny
-          swift-llm-train launch -n 4 --max-restarts 5 --min-ranks 2 -- train --config Configs/small.yaml --run-dir runs/small
-          swift-llm-train launch -n 8 --hostfile hosts --mpirun-arg=--bind-to --mpirun-arg=none -- finetune --config Configs/sentiment-en.yaml
+          swift-llm-train launch -n 4 --max-restarts 5 --min-ranks 2 -- train --config Configs/tiny.yaml
+          swift-llm-train launch -n 8 --hostfile hosts -- finetune --config Configs/sentiment-en.yaml
         """
     )
 

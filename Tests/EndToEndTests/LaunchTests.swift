@@ -74,7 +74,9 @@ final class LaunchTests: XCTestCase {
         XCTAssertEqual(try run.trainLosses().last?.step, 100)
         XCTAssertEqual(try run.latestCheckpoint().lastPathComponent, "step-000100")
         let got = try finalFiles(run), want = try finalFiles(reference)
-        for name in want.keys.sorted() { XCTAssertTrue(got[name] == want[name], "\(name) differs from the uninterrupted run") }
+        for name in want.keys.sorted() {
+            XCTAssertTrue(got[name] == want[name], "\(name) differs from the uninterrupted run")
+        }
         print("launch: time from an injected kill -9 to training again (s):",
               try recoveryTimes(run).map { String(format: "%.2f", $0) }.joined(separator: ", "))
         // The report's reader still parses the file with restart records in it.
@@ -109,11 +111,11 @@ final class LaunchTests: XCTestCase {
                                 ["--steps", "8", "--set", "train.step_timeout_s=\(timeout)", "--set", "checkpoint.every=4"],
                                 fault: "rank:1,step:5,kind:hang")
         XCTAssertEqual(result.status, 0, result.output)
-        XCTAssertTrue(result.output.contains("rank 1 of 2: step watchdog: rank 1 is stuck: no progress for"),
+        XCTAssertTrue(result.output.contains("rank 1 of 2: step watchdog: rank 1 is stuck in step 5: no progress for"),
                       result.output)
         XCTAssertFalse(result.output.contains("rank 0 of 2: step watchdog"), "rank 0 only waited: \(result.output)")
         let restart = try XCTUnwrap(try run.records(event: "restart").first)
-        XCTAssertTrue((restart["cause"] as? String)?.contains("rank 1 is stuck") ?? false, "\(restart)")
+        XCTAssertTrue((restart["cause"] as? String)?.contains("rank 1 is stuck in step 5") ?? false, "\(restart)")
         let hungAt = try XCTUnwrap(try run.records(event: "train").first { $0["step"] as? Double == 5 }?["time"] as? Double)
         let detected = try XCTUnwrap(restart["time"] as? Double)
         XCTAssertLessThan(detected - hungAt, timeout + 3, "the hang must end the job soon after the timeout")

@@ -77,7 +77,8 @@ struct FaultPlan {
     /// Fires the first fault due on this rank after `step` that has not fired in this run directory.
     func apply(afterStep step: Int, rank: Int, parameters: UnsafeMutableBufferPointer<Float>) throws {
         guard faults.contains(where: { $0.isDue(afterStep: step, rank: rank) }) else { return }
-        let fired = Set(((try? String(contentsOf: firedFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init))
+        let record = (try? String(contentsOf: firedFile, encoding: .utf8)) ?? ""
+        let fired = Set(record.split(separator: "\n").map(String.init))
         guard let index = faults.indices.first(where: {
             faults[$0].isDue(afterStep: step, rank: rank) && !fired.contains("\($0) \(rank)")
         }) else { return }

@@ -68,8 +68,7 @@ final class StepWatchdog: Sendable {
             let what = state.inCollective
                 ? "waited \(elapsed) s in a collective in step \(state.step + 1); another rank is stuck and its own "
                   + "watchdog did not end it (stopped or unresponsive?)"
-                : "is stuck: no progress for \(elapsed) s in step \(state.step + 1) (after step \(state.step)), "
-                  + "outside any collective"
+                : "is stuck in step \(state.step + 1): no progress for \(elapsed) s outside any collective"
             let line = "swift-llm-train: rank \(rank) of \(worldSize): step watchdog: rank \(rank) \(what) "
                 + "(train.step_timeout_s=\(timeout)); ending the job so `launch` can restart it\n"
             FileHandle.standardError.write(Data(line.utf8))

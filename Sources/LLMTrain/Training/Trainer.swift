@@ -217,8 +217,8 @@ public final class Trainer {
                 try saveCheckpoint(validationLoss: validationLoss)
             }
             if stopRequested && !last {
-                log.note("stopped after step \(state.step) with a checkpoint "
-                         + "(\(options.untilStep == nil ? "SIGTERM/SIGINT" : "--until-step")); continue with --resume")
+                let cause = options.untilStep == nil ? "SIGTERM/SIGINT/SIGUSR1" : "--until-step"
+                log.note("stopped after step \(state.step) with a checkpoint (\(cause)); continue with --resume")
                 break
             }
         }
@@ -284,7 +284,8 @@ public final class Trainer {
     private func markStoppedBySignal() {
         guard comm.isCoordinator else { return }
         let marker = options.runDirectory.appendingPathComponent(Trainer.stopMarkerName)
-        try? Data("stopped by a signal (SIGTERM/SIGINT/SIGUSR1) after step \(state.step + 1)\n".utf8).write(to: marker, options: .atomic)
+        let text = "stopped by a signal (SIGTERM/SIGINT/SIGUSR1) after step \(state.step + 1)\n"
+        try? Data(text.utf8).write(to: marker, options: .atomic)
     }
 
     /// See `markStoppedBySignal`.
