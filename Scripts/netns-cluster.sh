@@ -41,7 +41,9 @@ down() {
         ip netns del "$ns" 2>/dev/null || true
         rm -rf "/etc/netns/$ns"
     done
-    rm -rf "$dir"
+    # Only the files `up` writes: NETNS_CLUSTER_DIR may name a directory holding other things.
+    rm -f "$dir/hostfile" "$dir/hosts" "$dir/mpirun-args"
+    rmdir "$dir" /etc/netns 2>/dev/null || true
 }
 
 up() {
