@@ -14,6 +14,7 @@ import PackageDescription
 //   LLMRecommend     post embeddings, exact top-k search, hashtag voting, recommendation metrics
 //   LLMGenerate      sampling and batched generation with the KV cache (`generate`)
 //   LLMExchange      Hugging Face export/import (config.json, model.safetensors, tokenizer.json)
+//   LLMLaunch        `launch`: runs mpirun, restarts failed jobs with --resume auto, shrinks the world size
 //   LLMTrainCLI      the `swift-llm-train` executable (one ParsableCommand per subcommand)
 //   LLMMPIChecks     `llm-mpi-checks`, the multi-rank test driver run under mpirun
 let package = Package(
@@ -45,8 +46,9 @@ let package = Package(
         .target(name: "LLMTasks", dependencies: ["LLMTrain", "LLMComm", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMRecommend", dependencies: ["LLMTasks", "LLMTrain", "LLMComm", "LLMModel", "LLMData",
                                                      "LLMSupport", "COpenBLAS"]),
+        .target(name: "LLMLaunch", dependencies: ["LLMTrain", "LLMSupport"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "LLMTrainCLI", dependencies: [
-            "LLMTrain", "LLMTasks", "LLMRecommend", "LLMReport", "LLMGenerate", "LLMExchange",
+            "LLMTrain", "LLMTasks", "LLMRecommend", "LLMReport", "LLMGenerate", "LLMExchange", "LLMLaunch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LLMMPIChecks", dependencies: ["LLMComm"]),
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "LLMRecommendTests", dependencies: ["LLMRecommend", "LLMTasks", "LLMTrain", "LLMModel",
                                                               "LLMComm", "LLMData", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMGenerateTests", dependencies: ["LLMGenerate", "LLMSupport", "LLMTestSupport"]),
+        .testTarget(name: "LLMLaunchTests", dependencies: ["LLMLaunch"]),
         .testTarget(name: "LLMExchangeTests", dependencies: ["LLMExchange", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMReportTests", dependencies: ["LLMReport", "LLMTasks", "LLMTrain", "LLMModel", "LLMData",
                                                          "LLMSupport", "LLMTestSupport"]),

@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# pkg-config: SwiftPM finds both libraries through it (ompi-c.pc, openblas.pc).
-packages=(libopenmpi-dev openmpi-bin libopenblas-dev pkg-config)
+# pkg-config: SwiftPM finds both libraries through it (ompi-c.pc, openblas.pc). iproute2: `ip`,
+# for the network-namespace hosts of the multi-host test (Scripts/netns-cluster.sh).
+packages=(libopenmpi-dev openmpi-bin libopenblas-dev pkg-config iproute2)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,7 +4,7 @@ import LLMComm
 import LLMTasks
 import LLMTrain
 
-struct FinetuneCommand: ParsableCommand {
+struct FinetuneCommand: LaunchableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
         abstract: "Fine-tune a (pre-trained) model on labelled posts: classification or regression.",
@@ -27,13 +27,16 @@ struct FinetuneCommand: ParsableCommand {
     @Option(name: .customLong("from"), help: ArgumentHelp("Pre-trained checkpoint or run directory whose trunk initialises the model (sets task.init_from).", valueName: "path"))
     var initFrom: String?
 
+    func trainOptions() throws -> TrainOptions {
+        try options.trainOptions(defaultRunDirectory: "runs/finetune") { config in
+            if let initFrom { config.task.initFrom = initFrom }
+        }
+    }
+
     mutating func run() throws {
         let comm = try MPICommunicator.world()
         do {
-            let trainOptions = try options.trainOptions(defaultRunDirectory: "runs/finetune") { config in
-                if let initFrom { config.task.initFrom = initFrom }
-            }
-            let trainer = try Trainer(options: trainOptions, comm: comm) { try TaskObjective(context: $0) }
+            let trainer = try Trainer(options: try trainOptions(), comm: comm) { try TaskObjective(context: $0) }
             try trainer.run()
         } catch {
             if comm.worldSize > 1 { comm.abort("\(error)") }

@@ -4,7 +4,7 @@ import LLMComm
 import LLMReport
 import LLMTrain
 
-struct TrainCommand: ParsableCommand {
+struct TrainCommand: LaunchableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a model (the default command).",
@@ -24,10 +24,12 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
+    func trainOptions() throws -> TrainOptions { try options.trainOptions(defaultRunDirectory: "runs/default") }
+
     mutating func run() throws {
         let comm = try MPICommunicator.world()
         do {
-            let trainer = try Trainer(options: try options.trainOptions(defaultRunDirectory: "runs/default"), comm: comm)
+            let trainer = try Trainer(options: try trainOptions(), comm: comm)
             try trainer.run()
             if comm.isCoordinator { print(RunPlots.afterTraining(URL(fileURLWithPath: options.runDirectory(default: "runs/default")))) }
         } catch {

@@ -4,17 +4,7 @@ import XCTest
 /// Real training runs of the release binary, alone and under mpirun, compared through what they
 /// leave in their run directories (metrics.jsonl, checkpoints).
 final class DistributedTrainingTests: XCTestCase {
-    /// The embedded corpus, prepared once (tokenizer + token files) and shared by the runs below.
-    static var sharedDataset: String?
-
-    private func dataset() throws -> [String] {
-        if let dataset = Self.sharedDataset { return ["--set", "data.dataset=\(dataset)"] }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llm-e2e-dataset-\(getpid())")
-        let result = try Launcher.run("swift-llm-train", quickRun + ["--steps", "1", "--run-dir", dir.path], directory: repositoryRoot)
-        XCTAssertEqual(result.status, 0, result.output)
-        Self.sharedDataset = dir.appendingPathComponent("data").path
-        return ["--set", "data.dataset=\(Self.sharedDataset!)"]
-    }
+    private func dataset() throws -> [String] { try SharedDataset.arguments() }
 
     private func train(_ ranks: Int, _ run: TrainingRun, _ extra: [String], expectSuccess: Bool = true,
                        file: StaticString = #filePath, line: UInt = #line) throws -> Launcher.Result {

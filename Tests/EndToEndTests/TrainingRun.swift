@@ -62,6 +62,22 @@ let quickRun = ["--config", "Configs/tiny.yaml", "--set", "train.log_every=1", "
                 "--set", "train.micro_batch=2", "--set", "train.sequence_length=32", "--set", "eval.every=0",
                 "--set", "eval.sequences=16", "--set", "checkpoint.every=0"]
 
+/// The embedded corpus, prepared once per test process (tokenizer + token files) and shared by
+/// the runs of every test that uses it.
+enum SharedDataset {
+    private static var path: String?
+
+    /// `--set data.dataset=...` for the shared dataset, preparing it on first use.
+    static func arguments() throws -> [String] {
+        if let path { return ["--set", "data.dataset=\(path)"] }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llm-e2e-dataset-\(getpid())")
+        let result = try Launcher.run("swift-llm-train", quickRun + ["--steps", "1", "--run-dir", dir.path], directory: repositoryRoot)
+        XCTAssertEqual(result.status, 0, result.output)
+        path = dir.appendingPathComponent("data").path
+        return ["--set", "data.dataset=\(path!)"]
+    }
+}
+
 /// The repository root, where Configs/ lives: tests run the binary from there.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()

@@ -50,7 +50,7 @@ extension TrainConfig {
     /// what is optimised (the step budget, threads, micro-batching, logging, evaluation, saving).
     public static let resumableFields: Set<String> = [
         "train.steps", "train.threads", "train.micro_batch", "train.log_every", "train.max_bad_steps",
-        "train.drift_check_every", "train.shard_optimizer", "eval.every", "eval.sequences",
+        "train.drift_check_every", "train.shard_optimizer", "train.step_timeout_s", "eval.every", "eval.sequences",
         "checkpoint.every", "checkpoint.keep_last",
         // The tokenizer itself is checked against the checkpoint's by its sha256.
         "data.tokenizer",
@@ -153,6 +153,9 @@ extension TrainConfig {
         }
         if !(0..<1).contains(optimizer.beta1) || !(0..<1).contains(optimizer.beta2) {
             try fail("optimizer.beta1 and optimizer.beta2 must be in [0, 1)")
+        }
+        if !(train.stepTimeout >= 0) {
+            try fail("train.step_timeout_s must be 0 (off) or a positive number of seconds, got \(train.stepTimeout)")
         }
         if checkpoint.keepLast < 1 { try fail("checkpoint.keep_last must be at least 1, got \(checkpoint.keepLast)") }
     }

@@ -2,8 +2,11 @@
 import Glibc
 #endif
 
-/// SIGTERM / SIGINT become a request to stop at the next step boundary; a second one ends the
-/// process at once (exit 128 + signal), as users expect of a second Ctrl-C.
+/// SIGTERM / SIGINT / SIGUSR1 become a request to stop at the next step boundary; a second one
+/// ends the process at once (exit 128 + signal), as users expect of a second Ctrl-C. SIGUSR1 is
+/// how `launch` stops a job: mpirun forwards it to every rank on every host (Open MPI's
+/// `ess_base_forward_signals` default) without starting its own kill sequence, which SIGTERM to
+/// mpirun does.
 ///
 /// The handler only sets a flag, or writes a fixed message and `_exit`s: async-signal-safe. The
 /// trainer folds the flag into the small per-step all-reduce, so when any rank was signalled
@@ -29,6 +32,7 @@ public enum StopSignal {
         action.sa_flags = SA_RESTART
         sigaction(SIGTERM, &action, nil)
         sigaction(SIGINT, &action, nil)
+        sigaction(SIGUSR1, &action, nil)
     }
 
     public static var isRequested: Bool { received != 0 }

@@ -59,18 +59,22 @@ public final class Trainer {
     var state: TrainingState
     /// Time spent in the per-step collectives since the last log line.
     var communicationSeconds = 0.0
-    /// TEST ONLY: the fault `SWIFT_LLM_TRAIN_FAULT` asks for (see `FaultInjection`).
-    let fault: FaultInjection?
+    /// TEST ONLY: the faults `SWIFT_LLM_TRAIN_FAULT` asks for (see `FaultPlan`).
+    let faults: FaultPlan
+    /// Ends a rank whose step outlasts train.step_timeout_s (nil when 0: off).
+    let watchdog: StepWatchdog?
     /// What a step optimises: language modelling unless a task objective is given.
     let objective: TrainingObjective
 
     /// `makeObjective` builds a task objective (LLMTasks); nil trains the language model.
     public init(options: TrainOptions, comm: Communicator,
                 makeObjective: ((ObjectiveContext) throws -> TrainingObjective)? = nil) throws {
-        self.comm = comm
         self.options = options
-        fault = try FaultInjection.fromEnvironment()
         let config = options.config
+        faults = try FaultPlan.fromEnvironment(runDirectory: options.runDirectory)
+        watchdog = config.train.stepTimeout > 0
+            ? StepWatchdog(timeout: config.train.stepTimeout, rank: comm.rank, worldSize: comm.worldSize) : nil
+        self.comm = watchdog.map { WatchedCommunicator(comm, watchdog: $0) } ?? comm
         plan = try config.batchPlan(worldSize: comm.worldSize)
         try FileManager.default.createDirectory(at: options.runDirectory, withIntermediateDirectories: true)
         log = try RunLog(runDirectory: options.runDirectory, enabled: comm.isCoordinator)
@@ -124,6 +128,8 @@ public final class Trainer {
     @discardableResult
     public func run() throws -> TrainingState {
         StopSignal.install()
+        watchdog?.start(completed: state.step)
+        defer { watchdog?.stop() }
         log.note(describeStart())
         // The hardware line and model size, for `swift-llm-train report`.
         log.record(["step": Double(state.step), "world_size": Double(comm.worldSize), "threads": Double(BLASThreads.current),
@@ -137,8 +143,10 @@ public final class Trainer {
 
         while state.step < config.train.steps {
             let step = state.step
+            watchdog?.stepStarts(completed: step)
             let (loss, norm, stopSignalled, tokens, padding) = try computeGradients(step: step)
             let stopRequested = stopSignalled || options.untilStep.map { step + 1 >= $0 } ?? false
+            if stopSignalled { markStoppedBySignal() }
             let lr = schedule.rate(at: step)
             let finite = loss.isFinite && norm.isFinite
             if finite {
@@ -194,7 +202,7 @@ public final class Trainer {
                 windowPadding = 0
                 communicationSeconds = 0
             }
-            try fault?.apply(afterStep: state.step, rank: comm.rank, parameters: model.parameters)
+            try faults.apply(afterStep: state.step, rank: comm.rank, parameters: model.parameters)
             if config.train.driftCheckEvery > 0 && state.step % config.train.driftCheckEvery == 0 {
                 try checkReplicasAgree()
             }
@@ -209,8 +217,8 @@ public final class Trainer {
                 try saveCheckpoint(validationLoss: validationLoss)
             }
             if stopRequested && !last {
-                log.note("stopped after step \(state.step) with a checkpoint "
-                         + "(\(options.untilStep == nil ? "SIGTERM/SIGINT" : "--until-step")); continue with --resume")
+                let cause = options.untilStep == nil ? "SIGTERM/SIGINT/SIGUSR1" : "--until-step"
+                log.note("stopped after step \(state.step) with a checkpoint (\(cause)); continue with --resume")
                 break
             }
         }
@@ -269,6 +277,19 @@ public final class Trainer {
         }
         log.note("step \(state.step): checkpoint \(checkpoint.directory.path)")
     }
+
+    /// The marker `launch` reads to tell a user's or scheduler's stop from a failure: written by
+    /// the coordinator as soon as the ranks agree to stop on a signal, before the checkpoint, so
+    /// it is there even when mpirun then kills the ranks or itself exits non-zero.
+    private func markStoppedBySignal() {
+        guard comm.isCoordinator else { return }
+        let marker = options.runDirectory.appendingPathComponent(Trainer.stopMarkerName)
+        let text = "stopped by a signal (SIGTERM/SIGINT/SIGUSR1) after step \(state.step + 1)\n"
+        try? Data(text.utf8).write(to: marker, options: .atomic)
+    }
+
+    /// See `markStoppedBySignal`.
+    public static let stopMarkerName = "stopped-by-signal"
 
     private func describeStart() -> String {
         "training \(describe(config.model)), \(model.parameterCount) parameters | \(comm.worldSize) "
