@@ -132,7 +132,9 @@ enum Patterns {
     /// separators (+1 555-123-4567, (020) 1234 5678). A digit or letter on either side means a
     /// longer run (an order number, a 12+ digit id), left alone; so is a bare 8-digit run, more
     /// often a date than a phone number.
-    static let phone = regex(#"(?<![A-Za-z0-9+])(?:\(?(?:\+|00)86\)?[ .-]?)?1[3-9]\d(?:[ .-]?\d{4}){2}(?![A-Za-z0-9])|(?<![A-Za-z0-9+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{4}(?![A-Za-z0-9])"#)
+    static let phone = regex(#"(?<![A-Za-z0-9+])(?:\(?(?:\+|00)86\)?[ .-]?)?1[3-9]\d(?:[ .-]?\d{4}){2}(?![A-Za-z0-9])"#
+                             + #"|(?<![A-Za-z0-9+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{4}"#
+                             + #"(?![A-Za-z0-9])"#)
     static let hashtag = regex(#"(?<![A-Za-z0-9_&#])#([\p{L}\p{N}_]+)"#)
 
     static func regex(_ pattern: String) -> NSRegularExpression {

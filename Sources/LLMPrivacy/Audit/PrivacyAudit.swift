@@ -49,7 +49,8 @@ public enum PrivacyAudit {
                                                      + options.controls, rng: &rng)
         var canaries: [(index: Int, insertions: Int)] = []
         for (k, count) in options.insertions.enumerated() {
-            for j in 0..<options.canariesPerCount { canaries.append((secrets[k * options.canariesPerCount + j], count)) }
+            let group = secrets[(k * options.canariesPerCount)..<((k + 1) * options.canariesPerCount)]
+            canaries += group.map { ($0, count) }
         }
         canaries += secrets.suffix(options.controls).map { ($0, 0) }
 
@@ -116,7 +117,9 @@ public enum PrivacyAudit {
                         output: URL, note: (String) -> Void) throws {
         let normalizer = TextNormalizer()
         var posts = options.inputs.isEmpty ? try ShippedCorpus.posts()
-            : try options.inputs.flatMap { try CorpusReader.read(url: URL(fileURLWithPath: $0), fields: options.fields) }
+            : try options.inputs.flatMap {
+                try CorpusReader.read(url: URL(fileURLWithPath: $0), fields: options.fields)
+            }
         let tokenizer = try options.config.data.tokenizer.isEmpty
             ? BPETrainer.train(texts: posts.filter { $0.split == .train }.map { normalizer.normalize($0.text) },
                                vocabSize: options.config.model.vocabSize)
