@@ -25,6 +25,9 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
     public var formatVersion = 1
     public var sources: [String]
     public var normalizer: NormalizerConfig
+    /// `TextNormalizer.rulesVersion` of the build that prepared the dataset (nil in manifests
+    /// written before the field existed: version 1).
+    public var normalizerVersion: Int? = TextNormalizer.rulesVersion
     public var tokenizerFile: String
     public var tokenizerSHA256: String
     public var vocabSize: Int
@@ -32,8 +35,9 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
     public var splits: [String: SplitFiles]
 
     enum CodingKeys: String, CodingKey {
-        case formatVersion = "format_version", sources, normalizer, tokenizerFile = "tokenizer_file"
-        case tokenizerSHA256 = "tokenizer_sha256", vocabSize = "vocab_size", endOfTextID = "end_of_text_id", splits
+        case formatVersion = "format_version", sources, normalizer, normalizerVersion = "normalizer_version"
+        case tokenizerFile = "tokenizer_file", tokenizerSHA256 = "tokenizer_sha256", vocabSize = "vocab_size"
+        case endOfTextID = "end_of_text_id", splits
     }
 
     /// Reads `directory/manifest.json` and (unless `verify` is false, for a reader that knows
@@ -64,6 +68,9 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
         }
         return manifest
     }
+
+    /// Whether this build's normaliser is the one the dataset's text went through.
+    public var normalizedByThisBuild: Bool { (normalizerVersion ?? 1) == TextNormalizer.rulesVersion }
 
     public func tokensURL(_ split: CorpusSplit, in directory: URL) -> URL? {
         splits[split.rawValue].map { directory.appendingPathComponent($0.tokensFile) }

@@ -6,6 +6,11 @@ import Foundation
 public struct TextNormalizer: Sendable {
     public let config: NormalizerConfig
 
+    /// Bumped whenever the same config would normalise some text differently (a pattern changes),
+    /// so a dataset prepared by an older build is rebuilt or refused instead of silently reused
+    /// (`DatasetManifest.normalizerVersion`). 2: Unicode @handles, Chinese mobile numbers with +86.
+    public static let rulesVersion = 2
+
     public init(config: NormalizerConfig = NormalizerConfig()) {
         self.config = config
     }
@@ -115,11 +120,21 @@ enum Patterns {
     /// Scheme or www. URLs, plus bare host names with a common top-level domain (`abc.com/x`).
     /// A URL does not end in punctuation: `(see http://a.cn/x).` keeps its `).`.
     static let url = regex(#"(?i)(?:(?<![a-z0-9])(?:https?|ftp)://|(?<![a-z0-9.])www\.)(?:[^\s<>"]*[^\s<>".,;:!?'")\]}])?|(?<![a-z0-9.@/-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|net|org|edu|gov|io|cn|co|uk|de|jp|ly|me|tv|info|biz)(?![a-z0-9])(?:/(?:[^\s<>"]*[^\s<>".,;:!?'")\]}])?)?"#)
-    /// ASCII handles only: Chinese text runs on without spaces, so a Han handle would swallow the sentence.
-    static let user = regex(#"(?<![A-Za-z0-9_@.])@[A-Za-z0-9_]{1,30}"#)
-    /// With separators (+1 555-123-4567, (020) 1234 5678) or a bare Chinese mobile number; a bare
-    /// 8-digit run is more often a date or an order number than a phone number.
-    static let phone = regex(#"(?<![A-Za-z0-9+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{4}(?![A-Za-z0-9])|(?<![A-Za-z0-9+])1[3-9]\d{9}(?![A-Za-z0-9])"#)
+    /// A handle is `@` (or full-width `＠`, for NFKC off) then a run of letters, combining marks,
+    /// digits, `_` and `-` in any script (Weibo: `@用户名`, `@Ünïcødé17`), ending at the first other
+    /// character: whitespace, punctuation (ASCII or full-width ，。！？：；、), symbols and emoji. As on
+    /// Weibo, Chinese text written straight after a handle is part of it (`@张三你好` is one handle).
+    /// An `@` right after an ASCII letter, digit, `_`, `.` or `@` is part of an address, not a handle
+    /// (e-mails are scrubbed before this runs).
+    static let user = regex(#"(?<![A-Za-z0-9_@.＠])[@＠][\p{L}\p{M}\p{N}_-]+"#)
+    /// Chinese mobile numbers first: 11 digits `1[3-9]x xxxx xxxx`, optionally grouped 3-4-4 by
+    /// spaces, hyphens or dots, optionally after +86 / 0086 / (+86); then numbers written with
+    /// separators (+1 555-123-4567, (020) 1234 5678). A digit or letter on either side means a
+    /// longer run (an order number, a 12+ digit id), left alone; so is a bare 8-digit run, more
+    /// often a date than a phone number.
+    static let phone = regex(#"(?<![A-Za-z0-9+])(?:\(?(?:\+|00)86\)?[ .-]?)?1[3-9]\d(?:[ .-]?\d{4}){2}(?![A-Za-z0-9])"#
+                             + #"|(?<![A-Za-z0-9+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{4}"#
+                             + #"(?![A-Za-z0-9])"#)
     static let hashtag = regex(#"(?<![A-Za-z0-9_&#])#([\p{L}\p{N}_]+)"#)
 
     static func regex(_ pattern: String) -> NSRegularExpression {

