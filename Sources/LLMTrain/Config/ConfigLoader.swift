@@ -51,7 +51,7 @@ extension TrainConfig {
     public static let resumableFields: Set<String> = [
         "train.steps", "train.threads", "train.micro_batch", "train.log_every", "train.max_bad_steps",
         "train.drift_check_every", "train.shard_optimizer", "eval.every", "eval.sequences",
-        "checkpoint.every", "checkpoint.keep_last",
+        "checkpoint.every", "checkpoint.keep_last", "checkpoint.async",
         // The tokenizer itself is checked against the checkpoint's by its sha256.
         "data.tokenizer",
     ]

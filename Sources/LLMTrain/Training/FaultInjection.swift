@@ -10,9 +10,11 @@ import Glibc
 ///   kill9  sends itself SIGKILL, as a crashed node would;
 ///   abort  fails with an error, as a failing rank would;
 ///   hang   stops making progress (sleeps), as a stuck rank would.
+///   kill9_in_save  the coordinator SIGKILLs itself from the background writer of the checkpoint
+///          of step S (checkpoint.async), between its weights and optimizer files: a crash mid-save.
 /// Unset in normal use; a malformed value is an error, never ignored.
 struct FaultInjection: Equatable {
-    enum Kind: String { case drift, kill9, abort, hang }
+    enum Kind: String { case drift, kill9, abort, hang, kill9InSave = "kill9_in_save" }
 
     static let variable = "SWIFT_LLM_TRAIN_FAULT"
 
@@ -31,12 +33,13 @@ struct FaultInjection: Equatable {
         for part in text.split(separator: ",") {
             let pair = part.split(separator: ":", maxSplits: 1).map(String.init)
             guard pair.count == 2 else { throw TrainingError("\(variable)=\(text): expected "
-                                                             + "rank:R,step:S,kind:drift|kill9|abort|hang") }
+                                                             + "rank:R,step:S,kind:drift|kill9|abort|hang|"
+                                                             + "kill9_in_save") }
             fields[pair[0]] = pair[1]
         }
         guard let step = fields["step"].flatMap(Int.init), let kind = fields["kind"].flatMap(Kind.init(rawValue:)),
               Set(fields.keys).isSubset(of: ["rank", "step", "kind"]) else {
-            throw TrainingError("\(variable)=\(text): expected rank:R,step:S,kind:drift|kill9|abort|hang")
+            throw TrainingError("\(variable)=\(text): expected rank:R,step:S,kind:drift|kill9|abort|hang|kill9_in_save")
         }
         let rank = try fields["rank"].map { value -> Int in
             guard let rank = Int(value) else { throw TrainingError("\(variable)=\(text): rank must be a number") }
@@ -53,6 +56,13 @@ struct FaultInjection: Equatable {
         case .kill9: kill(getpid(), SIGKILL)
         case .abort: throw TrainingError("injected fault (\(Self.variable)): rank \(rank) fails after step \(step)")
         case .hang: while true { sleep(60) }
+        case .kill9InSave: break  // see `applyWhileSaving`
         }
+    }
+
+    /// `kill9_in_save`: called by the writer of checkpoint `step` on the coordinator mid-save.
+    func applyWhileSaving(step: Int, rank: Int) {
+        guard kind == .kill9InSave, step == self.step, self.rank.map({ $0 == rank }) ?? true else { return }
+        kill(getpid(), SIGKILL)
     }
 }
