@@ -57,8 +57,10 @@ import json, statistics, sys
 def median(values):
     return statistics.median(values) if values else float("nan")
 
-print(f"{'run':<28} {'saves':>5} {'first stall':>11} {'stall (middle)':>14} {'last+wait':>9} {'write':>6} "
-      f"{'step':>6} {'step overlapped':>15}")
+# stall: the save blocked training (median of the saves between the first and the last); of
+# it, "waiting" for the previous background write and "gather" for the moments' shards (n > 1).
+print(f"{'run':<22} {'saves':>5} {'first stall':>11} {'stall':>7} {'waiting':>7} {'gather':>6} {'last+wait':>9} "
+      f"{'write':>6} {'step':>6} {'step overlapped':>15}")
 for directory in sys.argv[1:]:
     events = [json.loads(line) for line in open(directory + "/metrics.jsonl")]
     saves = [e for e in events if e["event"] == "checkpoint"]
@@ -73,10 +75,12 @@ for directory in sys.argv[1:]:
             continue
         seconds = train[step] - train[step - 1] - stall.get(step - 1, 0)  # the step alone, without the save before it
         (busy if step in overlapped else clean).append(seconds)
-    middle = [e["stall_s"] for e in saves[1:-1]]
+    middle = saves[1:-1]
+    waited = [previous["wait_s"] for previous in saves[:-2]]  # the wait for save k-1 happens in save k
     last = saves[-1]["stall_s"] + saves[-1]["wait_s"]
     name = directory.rsplit("/", 1)[-1]
-    print(f"{name:<28} {len(saves):>5} {saves[0]['stall_s']:>10.3f}s {median(middle):>13.3f}s {last:>8.2f}s "
+    print(f"{name:<22} {len(saves):>5} {saves[0]['stall_s']:>10.3f}s {median([e['stall_s'] for e in middle]):>6.3f}s "
+          f"{median(waited):>6.3f}s {median([e.get('gather_s', 0) for e in middle]):>5.3f}s {last:>8.2f}s "
           f"{median([e['write_s'] for e in saves]):>5.2f}s {median(clean):>5.3f}s {median(busy):>14.3f}s")
 EOF
 done
