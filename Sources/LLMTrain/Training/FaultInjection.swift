@@ -39,7 +39,8 @@ struct FaultInjection: Equatable {
         }
         guard let step = fields["step"].flatMap(Int.init), let kind = fields["kind"].flatMap(Kind.init(rawValue:)),
               Set(fields.keys).isSubset(of: ["rank", "step", "kind"]) else {
-            throw TrainingError("\(variable)=\(text): expected rank:R,step:S,kind:drift|kill9|abort|hang|kill9_in_save")
+            throw TrainingError("\(variable)=\(text): expected "
+                                + "rank:R,step:S,kind:drift|kill9|abort|hang|kill9_in_save")
         }
         let rank = try fields["rank"].map { value -> Int in
             guard let rank = Int(value) else { throw TrainingError("\(variable)=\(text): rank must be a number") }
