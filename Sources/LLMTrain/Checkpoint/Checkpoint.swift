@@ -4,7 +4,7 @@ import LLMSupport
 
 /// One checkpoint directory (`step-000123/`) holding the caller's files, `state.json` and
 /// `manifest.json`.
-public struct Checkpoint: Equatable, CustomStringConvertible {
+public struct Checkpoint: Equatable, Sendable, CustomStringConvertible {
     public static let stateFileName = "state.json"
     /// Trainer state may hold NaN or infinite losses, which plain JSON cannot represent.
     static let nonFiniteFloatEncoding = JSONEncoder.NonConformingFloatEncodingStrategy.convertToString(

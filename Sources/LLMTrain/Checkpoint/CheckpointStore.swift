@@ -17,7 +17,7 @@ import LLMSupport
 ///       step-000200/
 ///       latest         text file: "step-000200"
 ///       best           text file: name of the checkpoint with the lowest validation loss
-public final class CheckpointStore {
+public final class CheckpointStore: Sendable {
     public static let latestPointerName = "latest"
     public static let bestPointerName = "best"
 

@@ -52,6 +52,8 @@ extension TrainConfig {
         "train.steps", "train.threads", "train.micro_batch", "train.log_every", "train.max_bad_steps",
         "train.drift_check_every", "train.shard_optimizer", "train.step_timeout_s", "eval.every", "eval.sequences",
         "checkpoint.every", "checkpoint.keep_last",
+        "train.drift_check_every", "train.shard_optimizer", "eval.every", "eval.sequences",
+        "checkpoint.every", "checkpoint.keep_last", "checkpoint.async",
         // The tokenizer itself is checked against the checkpoint's by its sha256.
         "data.tokenizer",
     ]

@@ -138,7 +138,11 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         public var every = 100
         /// How many recent checkpoints to keep (the best by validation loss is kept as well).
         public var keepLast = 3
+        /// Copy weights and moments into a buffer and write, fsync and publish them on a
+        /// background thread while training goes on (the next save waits for the previous one);
+        /// false: training waits for the whole write.
+        public var asynchronous = true
         public init() {}
-        enum CodingKeys: String, CodingKey { case every, keepLast = "keep_last" }
+        enum CodingKeys: String, CodingKey { case every, keepLast = "keep_last", asynchronous = "async" }
     }
 }

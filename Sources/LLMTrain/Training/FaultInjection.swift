@@ -10,12 +10,14 @@ import Glibc
 ///   kill9  sends itself SIGKILL, as a crashed node would;
 ///   abort  fails with an error, as a failing rank would;
 ///   hang   stops making progress (sleeps), as a stuck rank would.
+///   kill9_in_save  the coordinator SIGKILLs itself from the background writer of the checkpoint
+///          of step S (checkpoint.async), between its weights and optimizer files: a crash mid-save.
 /// Unset in normal use; a malformed value is an error, never ignored.
 struct FaultInjection: Equatable {
-    enum Kind: String { case drift, kill9, abort, hang }
+    enum Kind: String { case drift, kill9, abort, hang, kill9InSave = "kill9_in_save" }
 
     static let variable = "SWIFT_LLM_TRAIN_FAULT"
-    static let usage = "rank:R,step:S,kind:drift|kill9|abort|hang[;rank:R,step:S,kind:K ...]"
+    static let usage = "rank:R,step:S,kind:drift|kill9|abort|hang|kill9_in_save[;rank:R,step:S,kind:K ...]"
 
     var rank: Int?
     var step: Int
@@ -39,15 +41,17 @@ struct FaultInjection: Equatable {
         return FaultInjection(rank: rank, step: step, kind: kind)
     }
 
-    func isDue(afterStep step: Int, rank: Int) -> Bool {
-        step == self.step && self.rank.map { $0 == rank } ?? true
+    /// Due after optimiser step `step` on `rank`; `whileSaving` selects kill9_in_save, which
+    /// fires from the checkpoint writer instead of the training loop.
+    func isDue(afterStep step: Int, rank: Int, whileSaving: Bool = false) -> Bool {
+        (kind == .kill9InSave) == whileSaving && step == self.step && self.rank.map { $0 == rank } ?? true
     }
 
     /// Carries the fault out.
     func fire(afterStep step: Int, rank: Int, parameters: UnsafeMutableBufferPointer<Float>) throws {
         switch kind {
         case .drift: parameters[0] += 1e-3
-        case .kill9: kill(getpid(), SIGKILL)
+        case .kill9, .kill9InSave: kill(getpid(), SIGKILL)
         case .abort: throw TrainingError("injected fault (\(Self.variable)): rank \(rank) fails after step \(step)")
         case .hang: while true { sleep(60) }
         }
@@ -76,11 +80,21 @@ struct FaultPlan {
 
     /// Fires the first fault due on this rank after `step` that has not fired in this run directory.
     func apply(afterStep step: Int, rank: Int, parameters: UnsafeMutableBufferPointer<Float>) throws {
-        guard faults.contains(where: { $0.isDue(afterStep: step, rank: rank) }) else { return }
+        try fireOnce(afterStep: step, rank: rank, whileSaving: false, parameters: parameters)
+    }
+
+    /// kill9_in_save: called by the background writer of checkpoint `step`, between its files.
+    func applyWhileSaving(step: Int, rank: Int) throws {
+        try fireOnce(afterStep: step, rank: rank, whileSaving: true, parameters: UnsafeMutableBufferPointer(start: nil, count: 0))
+    }
+
+    private func fireOnce(afterStep step: Int, rank: Int, whileSaving: Bool,
+                          parameters: UnsafeMutableBufferPointer<Float>) throws {
+        guard faults.contains(where: { $0.isDue(afterStep: step, rank: rank, whileSaving: whileSaving) }) else { return }
         let record = (try? String(contentsOf: firedFile, encoding: .utf8)) ?? ""
         let fired = Set(record.split(separator: "\n").map(String.init))
         guard let index = faults.indices.first(where: {
-            faults[$0].isDue(afterStep: step, rank: rank) && !fired.contains("\($0) \(rank)")
+            faults[$0].isDue(afterStep: step, rank: rank, whileSaving: whileSaving) && !fired.contains("\($0) \(rank)")
         }) else { return }
         let fd = try DurableFile.openFile(firedFile.path, flags: O_WRONLY | O_CREAT | O_APPEND)
         defer { close(fd) }

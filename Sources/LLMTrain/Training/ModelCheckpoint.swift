@@ -9,16 +9,27 @@ public enum ModelCheckpoint {
     static let optimizerFile = "optimizer.safetensors"
 
     static func write(model: GPT, optimizer: AdamW, into directory: URL, metadata: [String: String]) throws {
-        func views(_ buffer: UnsafeMutableBufferPointer<Float>, prefix: String) -> [SafeTensorsWriter.Tensor] {
-            model.tensors.map { tensor in
+        try write(tensors: model.tensors, parameters: UnsafeBufferPointer(model.parameters),
+                  m: UnsafeBufferPointer(optimizer.m), v: UnsafeBufferPointer(optimizer.v),
+                  optimizerStep: optimizer.step, into: directory, metadata: metadata)
+    }
+
+    /// The same files from any buffers of the model's layout (a `CheckpointSnapshot`'s copies).
+    /// `afterWeights` runs between the two files (the test-only `kill9_in_save` fault).
+    static func write(tensors: [ParameterTensor], parameters: UnsafeBufferPointer<Float>, m: UnsafeBufferPointer<Float>,
+                      v: UnsafeBufferPointer<Float>, optimizerStep: Int, into directory: URL,
+                      metadata: [String: String], afterWeights: () throws -> Void = {}) throws {
+        func views(_ buffer: UnsafeBufferPointer<Float>, prefix: String) -> [SafeTensorsWriter.Tensor] {
+            tensors.map { tensor in
                 (name: prefix + tensor.name, shape: tensor.shape,
                  data: UnsafeBufferPointer(rebasing: buffer[tensor.offset..<tensor.offset + tensor.count]))
             }
         }
-        try SafeTensorsWriter.write(views(model.parameters, prefix: ""), metadata: metadata,
+        try SafeTensorsWriter.write(views(parameters, prefix: ""), metadata: metadata,
                                     to: directory.appendingPathComponent(modelFile))
-        try SafeTensorsWriter.write(views(optimizer.m, prefix: "exp_avg.") + views(optimizer.v, prefix: "exp_avg_sq."),
-                                    metadata: ["step": "\(optimizer.step)"],
+        try afterWeights()
+        try SafeTensorsWriter.write(views(m, prefix: "exp_avg.") + views(v, prefix: "exp_avg_sq."),
+                                    metadata: ["step": "\(optimizerStep)"],
                                     to: directory.appendingPathComponent(optimizerFile))
     }
 

@@ -65,6 +65,10 @@ public final class Trainer {
     let watchdog: StepWatchdog?
     /// What a step optimises: language modelling unless a task objective is given.
     let objective: TrainingObjective
+    /// checkpoint.async: the copy the background writer writes from (allocated at the first
+    /// save, then reused), and the write in progress (see Trainer+AsyncCheckpoint.swift).
+    var snapshot: CheckpointSnapshot?
+    var pendingSave: PendingSave?
 
     /// `makeObjective` builds a task objective (LLMTasks); nil trains the language model.
     public init(options: TrainOptions, comm: Communicator,
@@ -130,6 +134,7 @@ public final class Trainer {
         StopSignal.install()
         watchdog?.start(completed: state.step)
         defer { watchdog?.stop() }
+        defer { settlePendingSave() }  // an error on the way out still lets a pending save finish
         log.note(describeStart())
         // The hardware line and model size, for `swift-llm-train report`.
         log.record(["step": Double(state.step), "world_size": Double(comm.worldSize), "threads": Double(BLASThreads.current),
@@ -203,6 +208,7 @@ public final class Trainer {
                 communicationSeconds = 0
             }
             try faults.apply(afterStep: state.step, rank: comm.rank, parameters: model.parameters)
+            try collectFinishedSave()
             if config.train.driftCheckEvery > 0 && state.step % config.train.driftCheckEvery == 0 {
                 try checkReplicasAgree()
             }
@@ -222,6 +228,7 @@ public final class Trainer {
                 break
             }
         }
+        try finishPendingSave()
         try comm.barrier()
         return state
     }
@@ -265,17 +272,25 @@ public final class Trainer {
     /// Collective: every rank contributes its shard of the AdamW moments (each rank keeps only
     /// its own pieces current), then the coordinator writes the checkpoint.
     func saveCheckpoint(validationLoss: Double?) throws {
+        let start = monotonicSeconds()
         if let shards {
             try comm.allGather(optimizer.m, shards)
             try comm.allGather(optimizer.v, shards)
         }
+        let gatherSeconds = monotonicSeconds() - start
         guard let store else { return }
-        let metadata = ["format": "pt", "step": "\(state.step)", "model": "swift-llm-train GPT"]
+        if config.checkpoint.asynchronous {
+            return try startBackgroundSave(store: store, validationLoss: validationLoss, since: start,
+                                           gatherSeconds: gatherSeconds)
+        }
         let checkpoint = try store.save(step: state.step, state: state, validationLoss: validationLoss) { dir in
-            try ModelCheckpoint.write(model: model, optimizer: optimizer, into: dir, metadata: metadata)
-            try Data(state.configYAML.utf8).write(to: dir.appendingPathComponent("config.yaml"))
+            try ModelCheckpoint.write(model: model, optimizer: optimizer, into: dir, metadata: checkpointMetadata)
+            try Self.writeConfig(of: state, into: dir)
         }
         log.note("step \(state.step): checkpoint \(checkpoint.directory.path)")
+        let seconds = monotonicSeconds() - start
+        recordCheckpoint(checkpoint, stallSeconds: seconds, gatherSeconds: gatherSeconds, writeSeconds: seconds,
+                         waitSeconds: 0, overlappedSteps: 0)
     }
 
     /// The marker `launch` reads to tell a user's or scheduler's stop from a failure: written by
