@@ -8,6 +8,7 @@ import PackageDescription
 //   LLMModel         GPT model: one flat parameter buffer, hand-written forward/backward, AdamW
 //   LLMData          normaliser, byte-level BPE tokenizer, corpora, token files, data loader
 //   LLMTrain         configs, trainer loop, checkpoints (safetensors), metrics, benchmarks
+//   LLMPrivacy       DP-SGD: the Rényi-DP accountant, Poisson sampling, per-example clipping, Gaussian noise
 //   LLMTasks         fine-tuning on labelled posts: score head, task objective, metrics, baseline
 //   LLMReport        charts (SVG), the HTML run report, attention maps and attributions
 //   LLMRecommend     post embeddings, exact top-k search, hashtag voting, recommendation metrics
@@ -40,11 +41,13 @@ let package = Package(
         .target(name: "LLMReport", dependencies: ["LLMTrain", "LLMTasks", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMGenerate", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMExchange", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
-        .target(name: "LLMTasks", dependencies: ["LLMTrain", "LLMComm", "LLMModel", "LLMData", "LLMSupport"]),
+        .target(name: "LLMPrivacy", dependencies: ["LLMTrain", "LLMModel", "LLMSupport"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "LLMTasks", dependencies: ["LLMPrivacy", "LLMTrain", "LLMComm", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMRecommend", dependencies: ["LLMTasks", "LLMTrain", "LLMComm", "LLMModel", "LLMData",
                                                      "LLMSupport", "COpenBLAS"]),
         .executableTarget(name: "LLMTrainCLI", dependencies: [
-            "LLMTrain", "LLMTasks", "LLMRecommend", "LLMReport", "LLMGenerate", "LLMExchange",
+            "LLMTrain", "LLMTasks", "LLMPrivacy", "LLMRecommend", "LLMReport", "LLMGenerate", "LLMExchange",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LLMMPIChecks", dependencies: ["LLMComm"]),
@@ -58,6 +61,7 @@ let package = Package(
         .testTarget(name: "LLMTasksTests", dependencies: ["LLMTasks", "LLMTrain", "LLMModel", "LLMData", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMRecommendTests", dependencies: ["LLMRecommend", "LLMTasks", "LLMTrain", "LLMModel",
                                                               "LLMComm", "LLMData", "LLMSupport", "LLMTestSupport"]),
+        .testTarget(name: "LLMPrivacyTests", dependencies: ["LLMPrivacy", "LLMModel", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMGenerateTests", dependencies: ["LLMGenerate", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMExchangeTests", dependencies: ["LLMExchange", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMReportTests", dependencies: ["LLMReport", "LLMTasks", "LLMTrain", "LLMModel", "LLMData",

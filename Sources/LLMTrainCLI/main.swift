@@ -17,7 +17,7 @@ struct SwiftLLMTrain: ParsableCommand {
                       EmbedCommand.self, SimilarCommand.self, HashtagsCommand.self, EvaluateRecommendCommand.self,
                       BaselineCommand.self, PrepareCommand.self, TokenizerCommand.self, GenerateCommand.self,
                       ExportCommand.self, ImportCommand.self, PlotCommand.self, ReportCommand.self, ExplainCommand.self,
-                      BenchCommand.self],
+                      BenchCommand.self, PrivacyEpsilonCommand.self],
         defaultSubcommand: TrainCommand.self
     )
 }
