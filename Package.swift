@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "LLMTasksTests", dependencies: ["LLMTasks", "LLMTrain", "LLMModel", "LLMData", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMRecommendTests", dependencies: ["LLMRecommend", "LLMTasks", "LLMTrain", "LLMModel",
                                                               "LLMComm", "LLMData", "LLMSupport", "LLMTestSupport"]),
-        .testTarget(name: "LLMPrivacyTests", dependencies: ["LLMPrivacy", "LLMModel", "LLMSupport", "LLMTestSupport"]),
+        .testTarget(name: "LLMPrivacyTests", dependencies: ["LLMPrivacy", "LLMTrain", "LLMModel", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMGenerateTests", dependencies: ["LLMGenerate", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMExchangeTests", dependencies: ["LLMExchange", "LLMSupport", "LLMTestSupport"]),
         .testTarget(name: "LLMReportTests", dependencies: ["LLMReport", "LLMTasks", "LLMTrain", "LLMModel", "LLMData",

@@ -23,7 +23,11 @@ public enum RDPAccountant {
     /// (epsilon, the order that gave it) at `delta` after `steps` steps; infinity without noise.
     public static func epsilon(sampleRate: Double, noiseMultiplier: Double, steps: Int,
                                delta: Double) -> (epsilon: Double, order: Double) {
-        let rdp = rdp(sampleRate: sampleRate, noiseMultiplier: noiseMultiplier, steps: steps)
+        epsilon(rdp: rdp(sampleRate: sampleRate, noiseMultiplier: noiseMultiplier, steps: steps), delta: delta)
+    }
+
+    /// (epsilon, order) at `delta` of the RDP curve `rdp` over `orders`.
+    public static func epsilon(rdp: [Double], delta: Double) -> (epsilon: Double, order: Double) {
         var best = (epsilon: Double.infinity, order: Double.nan)
         for (alpha, r) in zip(orders, rdp) {
             let eps = r - (log(delta) + log(alpha)) / (alpha - 1) + log((alpha - 1) / alpha)
