@@ -13,14 +13,15 @@ public protocol GradientPrivacy: AnyObject {
 
 /// What DP-SGD has spent so far and with which settings (state.json's `privacy`).
 public struct PrivacySpent: Codable, Equatable, Sendable {
-    public var epsilon: Double
+    /// nil: no finite guarantee (noise_multiplier 0, clipping only).
+    public var epsilon: Double?
     public var delta: Double
     public var noiseMultiplier: Double
     public var sampleRate: Double
     public var maxGradNorm: Double
     public var noiseSeed: UInt64
 
-    public init(epsilon: Double, delta: Double, noiseMultiplier: Double, sampleRate: Double, maxGradNorm: Double,
+    public init(epsilon: Double?, delta: Double, noiseMultiplier: Double, sampleRate: Double, maxGradNorm: Double,
                 noiseSeed: UInt64) {
         self.epsilon = epsilon
         self.delta = delta

@@ -200,11 +200,12 @@ public final class Trainer {
                               "comm_share": communicationSeconds / elapsed]
                 let languageModel = objective.task == nil
                 if languageModel { fields["mfu"] = mfu } else { fields["padding_share"] = paddingShare }
-                if let privacy = state.privacy { fields["epsilon"] = privacy.epsilon }
+                if let epsilon = state.privacy?.epsilon { fields["epsilon"] = epsilon }
                 log.record(fields, event: "train")
                 var efficiency = languageModel ? "MFU \(format(mfu * 100, 1))%" : "padding \(format(paddingShare * 100, 1))%"
                 if let privacy = state.privacy {
-                    efficiency += " | ε \(format(privacy.epsilon, 3)) (δ \(String(format: "%.1e", privacy.delta)))"
+                    let epsilon = privacy.epsilon.map { format($0, 3) } ?? "∞"
+                    efficiency += " | ε \(epsilon) (δ \(String(format: "%.1e", privacy.delta)))"
                 }
                 log.progress("step \(state.step)/\(config.train.steps) | loss \(format(Double(loss), 4)) | lr "
                              + "\(String(format: "%.2e", lr)) | norm \(format(Double(norm), 3)) | "

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# DP-SGD figures, measured in one run on this machine (release build, one process each):
+# 1. sentiment-en (Configs/sentiment-en.yaml, fine-tuned from Configs/pretrain-small.yaml) without
+#    DP and with DP-SGD at epsilon = 8, 3, 1 (privacy.target_epsilon picks the noise for the
+#    300 steps; delta = 1/N): test macro-F1 and accuracy of each run's best checkpoint.
+# 2. Step speed: non-private and DP-SGD fine-tuning alternated, PAIRS pairs of SPEED_STEPS
+#    steps, tokens/s (real tokens) of each; the ratio of the medians.
+#   Scripts/privacy-figures.sh [OUT_DIR]     (default /tmp/privacy-figures; reuses OUT_DIR/pretrain)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-/tmp/privacy-figures}
+BIN=.build/release/swift-llm-train
+EPSILONS=${EPSILONS:-"8 3 1"}
+PAIRS=${PAIRS:-3}
+SPEED_STEPS=${SPEED_STEPS:-40}
+DP="--set privacy.enabled=true --set privacy.max_grad_norm=1 --set optimizer.grad_clip=0"
+swift build -c release >/dev/null
+mkdir -p "$OUT"
+[ -e "$OUT/pretrain/checkpoints/latest" ] || $BIN train --config Configs/pretrain-small.yaml --run-dir "$OUT/pretrain" > "$OUT/pretrain.log"
+COMMON="--config Configs/sentiment-en.yaml --from $OUT/pretrain --set data.dataset=$OUT/pretrain/data"
+uptime > "$OUT/uptime.txt"
+for setting in none $EPSILONS; do
+    run="$OUT/utility-$setting"
+    rm -rf "$run"
+    extra=""
+    [ "$setting" = none ] || extra="$DP --set privacy.target_epsilon=$setting"
+    $BIN finetune $COMMON $extra --run-dir "$run" > "$run.log"
+    $BIN evaluate --checkpoint "$run" --split test --output "$run.test.json" >> "$run.log"
+done
+for pair in $(seq "$PAIRS"); do
+    for kind in plain dp; do
+        run="$OUT/speed-$kind-$pair"
+        rm -rf "$run"
+        extra="--set eval.every=0 --set checkpoint.every=0 --set train.log_every=10"
+        [ "$kind" = plain ] || extra="$extra $DP --set privacy.noise_multiplier=1"
+        $BIN finetune $COMMON $extra --steps "$SPEED_STEPS" --run-dir "$run" > "$run.log"
+    done
+done
+uptime >> "$OUT/uptime.txt"
+python3 - "$OUT" $EPSILONS <<'PY'
+import json, statistics, sys
+out, epsilons = sys.argv[1], sys.argv[2:]
+def events(p, kind): return [json.loads(l) for l in open(p) if f'"event":"{kind}"' in l]
+print("| sentiment-en | epsilon (delta) | noise multiplier | test macro-F1 | test accuracy |")
+print("|---|---|---|---|---|")
+for s in ["none"] + epsilons:
+    test = json.load(open(f"{out}/utility-{s}.test.json"))
+    state = json.load(open(f"{out}/utility-{s}/checkpoints/" + open(f"{out}/utility-{s}/checkpoints/latest").read().strip()
+                           + "/state.json"))
+    p = state.get("privacy")
+    eps = f"{p['epsilon']:.3f} ({p['delta']:.1e})" if p else "no DP"
+    sigma = f"{p['noiseMultiplier']:.3f}" if p else "-"
+    print(f"| {'without DP' if s == 'none' else 'DP-SGD, target ' + s} | {eps} | {sigma} | "
+          f"{test['macro_f1']:.4f} | {test['accuracy']:.4f} |")
+rates = {}
+for kind in ["plain", "dp"]:
+    rates[kind] = []
+    for pair in range(1, 100):
+        try: train = events(f"{out}/speed-{kind}-{pair}/metrics.jsonl", "train")[1:]  # the first window warms up
+        except FileNotFoundError: break
+        rates[kind].append(statistics.mean(e["tokens_per_s"] for e in train))
+plain, dp = statistics.median(rates["plain"]), statistics.median(rates["dp"])
+print(f"\nstep speed, tokens/s per run (alternated): non-private {[round(r) for r in rates['plain']]}, "
+      f"DP-SGD {[round(r) for r in rates['dp']]}")
+print(f"DP-SGD step time / non-private step time (medians): {plain / dp:.2f}x")
+print(open(f"{out}/uptime.txt").read())
+PY
