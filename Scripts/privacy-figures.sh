@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # DP-SGD figures, measured in one run on this machine (release build, one process each):
-# 1. sentiment-en (Configs/sentiment-en.yaml, fine-tuned from Configs/pretrain-small.yaml) without
+# 1. Step speed: non-private and DP-SGD fine-tuning alternated, PAIRS pairs of SPEED_STEPS
+#    steps, tokens/s (real tokens) of each; the ratio of the medians.
+# 2. sentiment-en (Configs/sentiment-en.yaml, fine-tuned from Configs/pretrain-small.yaml) without
 #    DP and with DP-SGD at epsilon = 8, 3, 1 (privacy.target_epsilon picks the noise for the
 #    300 steps; delta = 1/N): test macro-F1 and accuracy of each run's best checkpoint.
-# 2. Step speed: non-private and DP-SGD fine-tuning alternated, PAIRS pairs of SPEED_STEPS
-#    steps, tokens/s (real tokens) of each; the ratio of the medians.
 #   Scripts/privacy-figures.sh [OUT_DIR]     (default /tmp/privacy-figures; reuses OUT_DIR/pretrain)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,14 +19,6 @@ mkdir -p "$OUT"
 [ -e "$OUT/pretrain/checkpoints/latest" ] || $BIN train --config Configs/pretrain-small.yaml --run-dir "$OUT/pretrain" > "$OUT/pretrain.log"
 COMMON="--config Configs/sentiment-en.yaml --from $OUT/pretrain --set data.dataset=$OUT/pretrain/data"
 uptime > "$OUT/uptime.txt"
-for setting in none $EPSILONS; do
-    run="$OUT/utility-$setting"
-    rm -rf "$run"
-    extra=""
-    [ "$setting" = none ] || extra="$DP --set privacy.target_epsilon=$setting"
-    $BIN finetune $COMMON $extra --run-dir "$run" > "$run.log"
-    $BIN evaluate --checkpoint "$run" --split test --output "$run.test.json" >> "$run.log"
-done
 for pair in $(seq "$PAIRS"); do
     for kind in plain dp; do
         run="$OUT/speed-$kind-$pair"
@@ -35,6 +27,14 @@ for pair in $(seq "$PAIRS"); do
         [ "$kind" = plain ] || extra="$extra $DP --set privacy.noise_multiplier=1"
         $BIN finetune $COMMON $extra --steps "$SPEED_STEPS" --run-dir "$run" > "$run.log"
     done
+done
+for setting in none $EPSILONS; do
+    run="$OUT/utility-$setting"
+    rm -rf "$run"
+    extra=""
+    [ "$setting" = none ] || extra="$DP --set privacy.target_epsilon=$setting"
+    $BIN finetune $COMMON $extra --run-dir "$run" > "$run.log"
+    $BIN evaluate --checkpoint "$run" --split test --output "$run.test.json" >> "$run.log"
 done
 uptime >> "$OUT/uptime.txt"
 python3 - "$OUT" $EPSILONS <<'PY'

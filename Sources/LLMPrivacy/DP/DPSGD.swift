@@ -84,8 +84,9 @@ public final class DPSGD: GradientPrivacy {
     }
 
     public func spent(afterSteps steps: Int) -> PrivacySpent {
-        let epsilon = steps == 0 ? 0 : RDPAccountant.epsilon(rdp: rdpPerStep.map { $0 * Double(steps) }, delta: delta).epsilon
-        return PrivacySpent(epsilon: epsilon.isFinite ? epsilon : nil, delta: delta, noiseMultiplier: noiseMultiplier, sampleRate: sampleRate,
-                            maxGradNorm: maxGradNorm, noiseSeed: noiseSeed)
+        let epsilon = steps == 0 ? 0
+            : RDPAccountant.epsilon(rdp: rdpPerStep.map { $0 * Double(steps) }, delta: delta).epsilon
+        return PrivacySpent(epsilon: epsilon.isFinite ? epsilon : nil, delta: delta, noiseMultiplier: noiseMultiplier,
+                            sampleRate: sampleRate, maxGradNorm: maxGradNorm, noiseSeed: noiseSeed)
     }
 }
