@@ -35,31 +35,40 @@ public final class PerExampleGradientNorms {
         for b in 0..<batch { squaredNorms[b] += squares[b] }
     }
 
+    /// Examples run concurrently (each on one thread, in a fixed order: the same sums on any
+    /// thread count); each worker has its own scratch.
     func linear(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, inChannels I: Int,
                 outChannels O: Int) {
-        let T = time
+        let T = time, B = batch
         let ghost = T * (I + O) < I * O
         let need = ghost ? 2 * T * T : I * O
-        if scratch.count < need { scratch = [Float](repeating: 0, count: need) }
+        if scratch.count < need * Parallel.workers { scratch = [Float](repeating: 0, count: need * Parallel.workers) }
+        var sums = [Double](repeating: 0, count: B)
         scratch.withUnsafeMutableBufferPointer { buffer in
-            let s = buffer.baseAddress!
-            for b in 0..<batch {
-                let A = input + b * T * I, G = outputGradient + b * T * O
-                var sum = 0.0
-                if ghost {
-                    sgemm(transB: true, m: T, n: T, k: I, a: A, lda: I, b: A, ldb: I, beta: 0, c: s, ldc: T,
-                          parallel: false)
-                    sgemm(transB: true, m: T, n: T, k: O, a: G, lda: O, b: G, ldb: O, beta: 0, c: s + T * T, ldc: T,
-                          parallel: false)
-                    for i in 0..<(T * T) { sum += Double(s[i]) * Double(s[T * T + i]) }
-                } else {
-                    sgemm(transA: true, m: I, n: O, k: T, a: A, lda: I, b: G, ldb: O, beta: 0, c: s, ldc: O,
-                          parallel: false)
-                    for i in 0..<(I * O) { sum += Double(s[i]) * Double(s[i]) }
+            sums.withUnsafeMutableBufferPointer { out in
+                let base = buffer.baseAddress!, o = out.baseAddress!
+                Parallel.indexedChunks(B, minChunk: 1) { worker, examples in
+                    let s = base + worker * need
+                    for b in examples {
+                        let A = input + b * T * I, G = outputGradient + b * T * O
+                        var sum = 0.0
+                        if ghost {
+                            sgemm(transB: true, m: T, n: T, k: I, a: A, lda: I, b: A, ldb: I, beta: 0, c: s, ldc: T,
+                                  parallel: false)
+                            sgemm(transB: true, m: T, n: T, k: O, a: G, lda: O, b: G, ldb: O, beta: 0, c: s + T * T,
+                                  ldc: T, parallel: false)
+                            for i in 0..<(T * T) { sum += Double(s[i]) * Double(s[T * T + i]) }
+                        } else {
+                            sgemm(transA: true, m: I, n: O, k: T, a: A, lda: I, b: G, ldb: O, beta: 0, c: s, ldc: O,
+                                  parallel: false)
+                            for i in 0..<(I * O) { sum += Double(s[i]) * Double(s[i]) }
+                        }
+                        o[b] = sum + Self.squaredColumnSums(G, rows: T, columns: O)
+                    }
                 }
-                squaredNorms[b] += sum + Self.squaredColumnSums(G, rows: T, columns: O)
             }
         }
+        for b in 0..<B { squaredNorms[b] += sums[b] }
     }
 
     func layerNorm(input: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,

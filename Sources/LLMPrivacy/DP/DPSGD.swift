@@ -65,15 +65,19 @@ public final class DPSGD: GradientPrivacy {
             model.zeroGradients()
             _ = backward(factors.map { Float($0 * scale) })
         }
-        for i in 0..<model.parameterCount { clippedSum[i] += model.gradients[i] }
+        let gradients = model.gradients
+        clippedSum.withUnsafeMutableBufferPointer { sum in
+            for i in 0..<sum.count { sum[i] += gradients[i] }
+        }
     }
 
     /// Ends the step's accumulation: `model.gradients` becomes the clipped sum.
     public func finishStep(model: GPT) {
         if clippedSum.count != model.parameterCount { clippedSum = [Float](repeating: 0, count: model.parameterCount) }
-        for i in 0..<model.parameterCount {
-            model.gradients[i] = clippedSum[i]
-            clippedSum[i] = 0
+        let gradients = model.gradients
+        clippedSum.withUnsafeMutableBufferPointer { sum in
+            for i in 0..<sum.count { gradients[i] = sum[i] }
+            sum.update(repeating: 0)
         }
     }
 
