@@ -6,6 +6,7 @@
 #    DP and with DP-SGD at epsilon = 8, 3, 1 (privacy.target_epsilon picks the noise for the
 #    300 steps; delta = 1/N): test macro-F1 and accuracy of each run's best checkpoint.
 #   Scripts/privacy-figures.sh [OUT_DIR]     (default /tmp/privacy-figures; reuses OUT_DIR/pretrain)
+#   ONLY=speed (or utility) runs and prints one part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/privacy-figures}
@@ -19,7 +20,8 @@ mkdir -p "$OUT"
 [ -e "$OUT/pretrain/checkpoints/latest" ] || $BIN train --config Configs/pretrain-small.yaml --run-dir "$OUT/pretrain" > "$OUT/pretrain.log"
 COMMON="--config Configs/sentiment-en.yaml --from $OUT/pretrain --set data.dataset=$OUT/pretrain/data"
 uptime > "$OUT/uptime.txt"
-for pair in $(seq "$PAIRS"); do
+ONLY=${ONLY:-}
+[ "$ONLY" = utility ] || for pair in $(seq "$PAIRS"); do
     for kind in plain dp; do
         run="$OUT/speed-$kind-$pair"
         rm -rf "$run"
@@ -28,7 +30,7 @@ for pair in $(seq "$PAIRS"); do
         $BIN finetune $COMMON $extra --steps "$SPEED_STEPS" --run-dir "$run" > "$run.log"
     done
 done
-for setting in none $EPSILONS; do
+[ "$ONLY" = speed ] || for setting in none $EPSILONS; do
     run="$OUT/utility-$setting"
     rm -rf "$run"
     extra=""
@@ -37,13 +39,14 @@ for setting in none $EPSILONS; do
     $BIN evaluate --checkpoint "$run" --split test --output "$run.test.json" >> "$run.log"
 done
 uptime >> "$OUT/uptime.txt"
-python3 - "$OUT" $EPSILONS <<'PY'
+python3 - "$OUT" "$ONLY" $EPSILONS <<'PY'
 import json, statistics, sys
-out, epsilons = sys.argv[1], sys.argv[2:]
+out, only, epsilons = sys.argv[1], sys.argv[2], sys.argv[3:]
 def events(p, kind): return [json.loads(l) for l in open(p) if f'"event":"{kind}"' in l]
-print("| sentiment-en | epsilon (delta) | noise multiplier | test macro-F1 | test accuracy |")
-print("|---|---|---|---|---|")
-for s in ["none"] + epsilons:
+if only != "speed":
+    print("| sentiment-en | epsilon (delta) | noise multiplier | test macro-F1 | test accuracy |")
+    print("|---|---|---|---|---|")
+for s in ([] if only == "speed" else ["none"] + epsilons):
     test = json.load(open(f"{out}/utility-{s}.test.json"))
     state = json.load(open(f"{out}/utility-{s}/checkpoints/" + open(f"{out}/utility-{s}/checkpoints/latest").read().strip()
                            + "/state.json"))
@@ -52,16 +55,16 @@ for s in ["none"] + epsilons:
     sigma = f"{p['noiseMultiplier']:.3f}" if p else "-"
     print(f"| {'without DP' if s == 'none' else 'DP-SGD, target ' + s} | {eps} | {sigma} | "
           f"{test['macro_f1']:.4f} | {test['accuracy']:.4f} |")
-rates = {}
-for kind in ["plain", "dp"]:
+rates = {"plain": [1], "dp": [1]}
+for kind in ([] if only == "utility" else ["plain", "dp"]):
     rates[kind] = []
     for pair in range(1, 100):
         try: train = events(f"{out}/speed-{kind}-{pair}/metrics.jsonl", "train")[1:]  # the first window warms up
         except FileNotFoundError: break
         rates[kind].append(statistics.mean(e["tokens_per_s"] for e in train))
 plain, dp = statistics.median(rates["plain"]), statistics.median(rates["dp"])
-print(f"\nstep speed, tokens/s per run (alternated): non-private {[round(r) for r in rates['plain']]}, "
+if only != "utility": print(f"\nstep speed, tokens/s per run (alternated): non-private {[round(r) for r in rates['plain']]}, "
       f"DP-SGD {[round(r) for r in rates['dp']]}")
-print(f"DP-SGD step time / non-private step time (medians): {plain / dp:.2f}x")
+if only != "utility": print(f"DP-SGD step time / non-private step time (medians): {plain / dp:.2f}x")
 print(open(f"{out}/uptime.txt").read())
 PY
