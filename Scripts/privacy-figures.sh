@@ -3,7 +3,7 @@
 # 1. Step speed: non-private and DP-SGD fine-tuning alternated, PAIRS pairs of SPEED_STEPS
 #    steps, tokens/s (real tokens) of each; the ratio of the medians.
 # 2. sentiment-en (Configs/sentiment-en.yaml, fine-tuned from Configs/pretrain-small.yaml) without
-#    DP and with DP-SGD at epsilon = 8, 3, 1 (privacy.target_epsilon picks the noise for the
+#    DP, with per-example clipping alone (no noise), and with DP-SGD at epsilon = 8, 3, 1 (privacy.target_epsilon picks the noise for the
 #    300 steps; delta = 1/N): test macro-F1 and accuracy of each run's best checkpoint.
 #   Scripts/privacy-figures.sh [OUT_DIR]     (default /tmp/privacy-figures; reuses OUT_DIR/pretrain)
 #   ONLY=speed (or utility) runs and prints one part.
@@ -30,11 +30,14 @@ ONLY=${ONLY:-}
         $BIN finetune $COMMON $extra --steps "$SPEED_STEPS" --run-dir "$run" > "$run.log"
     done
 done
-[ "$ONLY" = speed ] || for setting in none $EPSILONS; do
+[ "$ONLY" = speed ] || for setting in none clip $EPSILONS; do
     run="$OUT/utility-$setting"
     rm -rf "$run"
-    extra=""
-    [ "$setting" = none ] || extra="$DP --set privacy.target_epsilon=$setting"
+    case $setting in
+        none) extra="" ;;
+        clip) extra="$DP --set privacy.noise_multiplier=0" ;;   # clipping alone, no guarantee
+        *) extra="$DP --set privacy.target_epsilon=$setting" ;;
+    esac
     $BIN finetune $COMMON $extra --run-dir "$run" > "$run.log"
     $BIN evaluate --checkpoint "$run" --split test --output "$run.test.json" >> "$run.log"
 done
@@ -46,14 +49,15 @@ def events(p, kind): return [json.loads(l) for l in open(p) if f'"event":"{kind}
 if only != "speed":
     print("| sentiment-en | epsilon (delta) | noise multiplier | test macro-F1 | test accuracy |")
     print("|---|---|---|---|---|")
-for s in ([] if only == "speed" else ["none"] + epsilons):
+for s in ([] if only == "speed" else ["none", "clip"] + epsilons):
     test = json.load(open(f"{out}/utility-{s}.test.json"))
     state = json.load(open(f"{out}/utility-{s}/checkpoints/" + open(f"{out}/utility-{s}/checkpoints/latest").read().strip()
                            + "/state.json"))
     p = state.get("privacy")
-    eps = f"{p['epsilon']:.3f} ({p['delta']:.1e})" if p else "no DP"
+    eps = "no DP" if not p else f"{p['epsilon']:.3f} ({p['delta']:.1e})" if p.get("epsilon") else "infinite"
     sigma = f"{p['noiseMultiplier']:.3f}" if p else "-"
-    print(f"| {'without DP' if s == 'none' else 'DP-SGD, target ' + s} | {eps} | {sigma} | "
+    name = {"none": "without DP", "clip": "clipping only"}.get(s, "DP-SGD, target " + s)
+    print(f"| {name} | {eps} | {sigma} | "
           f"{test['macro_f1']:.4f} | {test['accuracy']:.4f} |")
 rates = {"plain": [1], "dp": [1]}
 for kind in ([] if only == "utility" else ["plain", "dp"]):
