@@ -9,7 +9,7 @@ import PackageDescription
 //   LLMModel         GPT model: one flat parameter buffer, hand-written forward/backward, AdamW
 //   LLMData          normaliser, byte-level BPE tokenizer, corpora, token files, data loader
 //   LLMTrain         configs, trainer loop, checkpoints (safetensors), metrics, benchmarks
-//   LLMPrivacy       the canary memorisation audit (`privacy-audit`: canaries, exposure)
+//   LLMPrivacy       DP-SGD (Rényi-DP accountant, Poisson sampling, per-example clipping, noise), canary audit
 //   LLMTasks         fine-tuning on labelled posts: score head, task objective, metrics, baseline
 //   LLMReport        charts (SVG), the HTML run report, attention maps and attributions
 //   LLMRecommend     post embeddings, exact top-k search, hashtag voting, recommendation metrics
@@ -46,13 +46,13 @@ let package = Package(
         .target(name: "LLMExchange", dependencies: ["LLMTrain", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMPrivacy", dependencies: ["LLMTrain", "LLMComm", "LLMModel", "LLMData", "LLMSupport"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "LLMTasks", dependencies: ["LLMTrain", "LLMComm", "LLMModel", "LLMData", "LLMSupport"]),
+        .target(name: "LLMTasks", dependencies: ["LLMPrivacy", "LLMTrain", "LLMComm", "LLMModel", "LLMData", "LLMSupport"]),
         .target(name: "LLMRecommend", dependencies: ["LLMTasks", "LLMTrain", "LLMComm", "LLMModel", "LLMData",
                                                      "LLMSupport", "COpenBLAS"]),
         .target(name: "LLMLaunch", dependencies: ["LLMTrain", "LLMSupport"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "LLMTrainCLI", dependencies: [
-            "LLMTrain", "LLMTasks", "LLMRecommend", "LLMReport", "LLMGenerate", "LLMExchange", "LLMLaunch",
-            "LLMPrivacy",
+            "LLMTrain", "LLMTasks", "LLMPrivacy", "LLMRecommend", "LLMReport", "LLMGenerate", "LLMExchange",
+            "LLMLaunch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LLMMPIChecks", dependencies: ["LLMComm"]),

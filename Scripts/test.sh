@@ -17,6 +17,12 @@ OPENBLAS_CORETYPE=Haswell swift test --skip-build --disable-swift-testing --filt
 # greedy text and tokenizer ids against transformers' GPT-2), and the HTML report in a real
 # browser (installs Debian's chromium when missing). One virtual environment for all.
 Scripts/check-python.sh
+# The DP-SGD accountant against Opacus' over a grid (opacus pulls in the local torch wheel).
+if /tmp/venv-checks/bin/pip install -q opacus; then
+    /tmp/venv-checks/bin/python Scripts/check-privacy.py --binary "$LLM_TRAIN_BIN_DIR/swift-llm-train"
+else
+    echo "== check-privacy.py SKIPPED: pip could not install opacus into /tmp/venv-checks"
+fi
 HF_VENV=/tmp/venv-checks Scripts/check-hf-parity.sh
 Scripts/check-report-browser.sh
 # XCTest only: no Swift Testing suites here, and its "0 tests" summary would end the log.

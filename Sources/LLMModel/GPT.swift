@@ -74,6 +74,8 @@ public final class GPT {
     public var debugChecks = false
     /// Set by every forward when `debugChecks` is on: the first non-finite activation, or nil.
     public private(set) var nonFinite: NonFiniteActivation?
+    /// When set, `backwardHidden` also gathers each example's squared gradient norm into it (DP-SGD).
+    public var perExampleNorms: PerExampleGradientNorms?
 
     let layout: ParameterLayout
     let arena: UnsafeMutableBufferPointer<Float>
@@ -272,32 +274,42 @@ public final class GPT {
         let p = parameters.baseAddress!, g = gradients.baseAddress!
         dresidual.update(repeating: 0, count: BT * C)
         let lastResidual = UnsafePointer(blocks.last?.res3 ?? encoded)
+        let norms = perExampleNorms
+        norms?.reset(batch: B, time: T)
         LayerNorm.backward(dinp: dresidual, dweight: g + layout.lnfw, dbias: g + layout.lnfb, scratch: lnScratch,
                            dout: dHidden, inp: lastResidual, weight: p + layout.lnfw, mean: lnfMean, rstd: lnfRstd, rows: BT, channels: C)
+        norms?.layerNorm(input: lastResidual, mean: lnfMean, rstd: lnfRstd, outputGradient: dHidden, channels: C)
         // Walking down the blocks, dresidual holds d(res3), then d(res2), then d(block input).
         for l in stride(from: blocks.count - 1, through: 0, by: -1) {
             let a = blocks[l], w = layout.blocks[l]
             let residual = UnsafePointer(l == 0 ? encoded : blocks[l - 1].res3)
             Matmul.backward(dinp: dbig, dweight: g + w.fcprojw, dbias: g + w.fcprojb, dout: dresidual, inp: a.fchAct,
                             weight: p + w.fcprojw, rows: BT, inChannels: 4 * C, outChannels: C)
+            norms?.linear(input: a.fchAct, outputGradient: dresidual, inChannels: 4 * C, outChannels: C)
             switch config.activation {
             case .gelu: GELU.backward(dinp: dhidden, derivative: a.fchGrad, dout: dbig, count: BT * 4 * C)
             case .relu: ReLU.backward(dinp: dhidden, inp: a.fch, dout: dbig, count: BT * 4 * C)
             }
             Matmul.backward(dinp: dsmall, dweight: g + w.fcw, dbias: g + w.fcb, dout: dhidden, inp: a.ln2,
                             weight: p + w.fcw, rows: BT, inChannels: C, outChannels: 4 * C)
+            norms?.linear(input: a.ln2, outputGradient: dhidden, inChannels: C, outChannels: 4 * C)
             LayerNorm.backward(dinp: dresidual, dweight: g + w.ln2w, dbias: g + w.ln2b, scratch: lnScratch,
                                dout: dsmall, inp: a.res2, weight: p + w.ln2w, mean: a.ln2Mean, rstd: a.ln2Rstd, rows: BT, channels: C)
+            norms?.layerNorm(input: a.res2, mean: a.ln2Mean, rstd: a.ln2Rstd, outputGradient: dsmall, channels: C)
             Matmul.backward(dinp: dsmall, dweight: g + w.projw, dbias: g + w.projb, dout: dresidual, inp: a.atty,
                             weight: p + w.projw, rows: BT, inChannels: C, outChannels: C)
+            norms?.linear(input: a.atty, outputGradient: dresidual, inChannels: C, outChannels: C)
             Attention.backward(dqkv: dbig, scratch: dattScratch, dout: dsmall, qkv: a.qkv, att: a.att,
                                batch: B, time: T, channels: C, heads: NH)
             Matmul.backward(dinp: dsmall, dweight: g + w.qkvw, dbias: g + w.qkvb, dout: dbig, inp: a.ln1,
                             weight: p + w.qkvw, rows: BT, inChannels: C, outChannels: 3 * C)
+            norms?.linear(input: a.ln1, outputGradient: dbig, inChannels: C, outChannels: 3 * C)
             LayerNorm.backward(dinp: dresidual, dweight: g + w.ln1w, dbias: g + w.ln1b, scratch: lnScratch,
                                dout: dsmall, inp: residual, weight: p + w.ln1w, mean: a.ln1Mean, rstd: a.ln1Rstd, rows: BT, channels: C)
+            norms?.layerNorm(input: residual, mean: a.ln1Mean, rstd: a.ln1Rstd, outputGradient: dsmall, channels: C)
         }
         Encoder.backward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: dresidual, tokens: inputs, batch: B, time: T, channels: C)
+        norms?.embeddings(tokens: inputs, outputGradient: dresidual, channels: C)
     }
 
     /// Scans the trunk's activations of a (B, T) forward in order and returns the first NaN/Inf.

@@ -83,6 +83,17 @@ public final class ScoreHead {
         model.backwardHidden(dHidden)
     }
 
+    /// Each post's squared norm of its own score.weight gradient, d_b v_b^T: ||d_b||^2 ||v_b||^2
+    /// (for DP-SGD's per-example clipping; the trunk's part comes from its backward).
+    public func squaredHeadGradientNorms(dlogits: UnsafePointer<Float>) -> [Double] {
+        let C = channels, K = spec.outputs
+        return (0..<lengths.count).map { b in
+            let d = (0..<K).reduce(0.0) { $0 + Double(dlogits[b * K + $1]) * Double(dlogits[b * K + $1]) }
+            let v = (0..<C).reduce(0.0) { $0 + Double(pooled[b * C + $1]) * Double(pooled[b * C + $1]) }
+            return d * v
+        }
+    }
+
     /// Which of post b's positions the pooling reads.
     private func pooledPositions(_ b: Int) -> Range<Int> {
         PaddedPosts.positions(spec.pooling, length: lengths[b])

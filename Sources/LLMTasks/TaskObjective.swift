@@ -2,6 +2,7 @@ import Foundation
 import LLMComm
 import LLMData
 import LLMModel
+import LLMPrivacy
 import LLMTrain
 
 /// Fine-tuning on labelled posts: the trunk, the pooled score head, and a per-post loss
@@ -18,6 +19,9 @@ public final class TaskObjective: TrainingObjective {
     var head: ScoreHead?
     let dlogits: UnsafeMutablePointer<Float>
     let datasetDirectory: URL
+    /// DP-SGD (`privacy.enabled`): Poisson batches and per-example clipping here, the noise in the trainer.
+    let dpsgd: DPSGD?
+    public var privacy: GradientPrivacy? { dpsgd }
 
     public var headTensors: [(name: String, shape: [Int])] { spec.headTensors(modelDim: modelDim) }
     public var task: TaskIdentity? { spec.identity }
@@ -49,6 +53,10 @@ public final class TaskObjective: TrainingObjective {
         batches = PostBatches(count: train.count, globalBatch: context.config.train.globalBatch,
                               seed: UInt64(context.config.train.seed))
         dlogits = .allocate(capacity: plan.microBatch * spec.outputs)
+        dpsgd = context.config.privacy.enabled
+            ? try DPSGD(section: context.config.privacy, examples: train.count,
+                        globalBatch: context.config.train.globalBatch, steps: context.config.train.steps)
+            : nil
     }
 
     deinit { dlogits.deallocate() }
@@ -61,6 +69,7 @@ public final class TaskObjective: TrainingObjective {
     }
 
     public func accumulateGradients(step: Int, model: GPT, debug: Bool) throws -> BatchStatistics {
+        if let dpsgd { return try accumulatePrivately(step: step, model: model, debug: debug, dpsgd: dpsgd) }
         let head = head(for: model)
         let global = batches.batch(step: step)
         // Every rank knows the whole global batch, so each scales its posts by the global total.
@@ -82,6 +91,39 @@ public final class TaskObjective: TrainingObjective {
             tokens += real
             padding += posts.count * time - real
         }
+        return BatchStatistics(loss: loss, tokens: tokens, paddingTokens: padding)
+    }
+
+    /// DP-SGD's step: a Poisson sample of posts (rank r runs the r-th contiguous slice), each
+    /// post's gradient of its weighted loss clipped, the sum divided by the expected batch.
+    private func accumulatePrivately(step: Int, model: GPT, debug: Bool, dpsgd: DPSGD) throws -> BatchStatistics {
+        let head = head(for: model)
+        let global = dpsgd.batch(step: step)
+        let mine = Array(global[(rank * global.count / plan.worldSize)..<((rank + 1) * global.count / plan.worldSize)])
+        // The trainer divides the sum over ranks by the world size.
+        let scale = Double(plan.worldSize) / dpsgd.expectedBatch
+        var loss = 0.0, tokens = 0, padding = 0
+        for (micro, chunk) in PostBatches.microBatches(mine, lengths: { self.train[$0].ids.count },
+                                                       size: plan.microBatch).enumerated() {
+            let posts = chunk.map { train[$0] }
+            let time = head.forward(model: model, posts: posts.map(\.ids), padID: padID)
+            if debug, let bad = model.nonFinite {
+                throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")
+            }
+            let weights = posts.map(weight)
+            let losses = perPostLosses(head, posts, scales: weights, dlogits: dlogits)
+            loss += zip(losses, weights).reduce(0) { $0 + $1.0 * $1.1 } * scale
+            let K = spec.outputs, unit = Array(UnsafeBufferPointer(start: dlogits, count: posts.count * K))
+            dpsgd.accumulateClipped(model: model, count: posts.count, scale: scale) { multipliers in
+                for b in 0..<posts.count { for k in 0..<K { dlogits[b * K + k] = unit[b * K + k] * multipliers[b] } }
+                head.backward(model: model, dlogits: dlogits)
+                return head.squaredHeadGradientNorms(dlogits: dlogits)
+            }
+            let real = posts.reduce(0) { $0 + $1.ids.count }
+            tokens += real
+            padding += posts.count * time - real
+        }
+        dpsgd.finishStep(model: model)
         return BatchStatistics(loss: loss, tokens: tokens, paddingTokens: padding)
     }
 

@@ -19,7 +19,8 @@ struct SwiftLLMTrain: ParsableCommand {
                       EmbedCommand.self, SimilarCommand.self, HashtagsCommand.self, EvaluateRecommendCommand.self,
                       BaselineCommand.self, PrepareCommand.self, TokenizerCommand.self, GenerateCommand.self,
                       ExportCommand.self, ImportCommand.self, PlotCommand.self, ReportCommand.self, ExplainCommand.self,
-                      PrivacyAuditCommand.self, BenchCommand.self, LaunchCommand.self],
+                      PrivacyAuditCommand.self, PrivacyEpsilonCommand.self, BenchCommand.self,
+                      LaunchCommand.self],
         defaultSubcommand: TrainCommand.self
     )
 }

@@ -64,6 +64,14 @@ final class ConfigTests: XCTestCase {
         assertConfigError(try TrainConfig.load(path: nil, overrides: ["novalue"]), contains: ["--set novalue", "section.key=value"])
         assertConfigError(try TrainConfig.load(path: nil, overrides: ["model.heads=3"]), contains: ["model.d_model", "model.heads"])
         assertConfigError(try TrainConfig.load(path: nil, overrides: ["train.sequence_length=65"]), contains: ["train.sequence_length"])
+        let dp = ["privacy.enabled=true"]
+        assertConfigError(try TrainConfig.load(path: nil, overrides: dp + ["privacy.max_grad_norm=0"]),
+                          contains: ["privacy.max_grad_norm"])
+        assertConfigError(try TrainConfig.load(path: nil, overrides: dp + ["privacy.delta=1"]), contains: ["privacy.delta"])
+        assertConfigError(try TrainConfig.load(path: nil, overrides: dp + ["privacy.target_epsilon=-1"]),
+                          contains: ["privacy.target_epsilon"])
+        // Off, the section is not checked: its defaults stay valid whatever it holds.
+        XCTAssertNoThrow(try TrainConfig.load(path: nil, overrides: ["privacy.max_grad_norm=0"]))
     }
 
     /// Saved configs show floats as written (3e-3, not 3.00000002607703e-3) and read back exactly.

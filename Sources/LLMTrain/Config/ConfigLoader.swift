@@ -150,6 +150,17 @@ extension TrainConfig {
             try fail("train.global_batch and train.micro_batch must be positive")
         }
         if train.steps < 0 { try fail("train.steps must not be negative, got \(train.steps)") }
+        if privacy.enabled {
+            if !(privacy.maxGradNorm > 0) {
+                try fail("privacy.max_grad_norm must be positive, got \(privacy.maxGradNorm)")
+            }
+            if privacy.noiseMultiplier < 0 || privacy.targetEpsilon < 0 {
+                try fail("privacy.noise_multiplier and privacy.target_epsilon must not be negative")
+            }
+            if privacy.delta < 0 || privacy.delta >= 1 {
+                try fail("privacy.delta must be in [0, 1), got \(privacy.delta)")
+            }
+        }
         if optimizer.learningRate <= 0 || optimizer.minLearningRate < 0 || optimizer.minLearningRate > optimizer.learningRate {
             try fail("need 0 <= optimizer.min_learning_rate <= optimizer.learning_rate and learning_rate > 0")
         }

@@ -12,6 +12,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var eval = EvalSection()
     public var checkpoint = CheckpointSection()
     public var task = TaskSection()
+    public var privacy = PrivacySection()
 
     public init() {}
 
@@ -130,6 +131,29 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey {
             case kind, name, source, labelField = "label_field", neutralBand = "neutral_band", labels, pooling
             case classWeights = "class_weights", initFrom = "init_from"
+        }
+    }
+
+    /// DP-SGD (LLMPrivacy; `finetune` only): each example's gradient clipped to `max_grad_norm`,
+    /// Gaussian noise of std `noise_multiplier x max_grad_norm` on the batch's sum, examples
+    /// Poisson-sampled with rate train.global_batch / (training examples), the sum divided by
+    /// train.global_batch (the expected batch). The accountant reports epsilon at `delta`.
+    public struct PrivacySection: Codable, Equatable, Sendable {
+        public var enabled = false
+        public var maxGradNorm = 1.0
+        /// Noise std over max_grad_norm; ignored when target_epsilon > 0 picks it for train.steps.
+        public var noiseMultiplier = 1.0
+        /// > 0: the smallest noise multiplier whose epsilon after train.steps steps stays below this.
+        public var targetEpsilon = 0.0
+        /// 0: 1 / (training examples).
+        public var delta = 0.0
+        /// The noise stream's seed; 0: drawn from the system's random source at the start (and
+        /// saved in the checkpoint's state.json, so a resumed run continues the same stream).
+        public var noiseSeed = 0
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case enabled, maxGradNorm = "max_grad_norm", noiseMultiplier = "noise_multiplier"
+            case targetEpsilon = "target_epsilon", delta, noiseSeed = "noise_seed"
         }
     }
 

@@ -102,6 +102,10 @@ public final class Trainer {
                               worldSize: comm.worldSize)
         state.modelRNGState = model.rng.state
         state.task = objective.task
+        if config.privacy.enabled && objective.privacy == nil {
+            throw TrainingError("privacy.enabled: DP-SGD is implemented for `finetune` (task objectives) only; "
+                                + "train the language model without it")
+        }
 
         if let resume = try resolveAuto(options.resume) {
             try restore(resume)
@@ -116,6 +120,18 @@ public final class Trainer {
             // replicas identical by construction, not by trust in bitwise-identical init.
             try comm.broadcast(UnsafeMutableRawBufferPointer(model.parameters), root: 0)
         }
+        try agreeOnNoiseSeed()
+    }
+
+    /// Every rank adds the coordinator's noise stream: a fresh run's seed (drawn by each rank's
+    /// objective) or the resumed checkpoint's.
+    private func agreeOnNoiseSeed() throws {
+        guard let privacy = objective.privacy else { return }
+        if let saved = state.privacy { privacy.noiseSeed = saved.noiseSeed }
+        var seed = [privacy.noiseSeed]
+        try comm.broadcast(&seed, root: 0)
+        privacy.noiseSeed = seed[0]
+        state.privacy = privacy.spent(afterSteps: state.step)
     }
 
     /// `.auto` becomes `.latest` when the coordinator finds a checkpoint in the run directory, and
@@ -169,6 +185,7 @@ public final class Trainer {
             state.tokensSeen += tokens
             state.optimizerStep = optimizer.step
             state.elapsedSeconds = monotonicSeconds() - runStart
+            state.privacy = objective.privacy?.spent(afterSteps: state.step)
             windowTokens += Double(tokens)
             windowPadding += Double(padding)
 
@@ -196,8 +213,13 @@ public final class Trainer {
                               "comm_share": communicationSeconds / elapsed]
                 let languageModel = objective.task == nil
                 if languageModel { fields["mfu"] = mfu } else { fields["padding_share"] = paddingShare }
+                if let epsilon = state.privacy?.epsilon { fields["epsilon"] = epsilon }
                 log.record(fields, event: "train")
-                let efficiency = languageModel ? "MFU \(format(mfu * 100, 1))%" : "padding \(format(paddingShare * 100, 1))%"
+                var efficiency = languageModel ? "MFU \(format(mfu * 100, 1))%" : "padding \(format(paddingShare * 100, 1))%"
+                if let privacy = state.privacy {
+                    let epsilon = privacy.epsilon.map { format($0, 3) } ?? "∞"
+                    efficiency += " | ε \(epsilon) (δ \(String(format: "%.1e", privacy.delta)))"
+                }
                 log.progress("step \(state.step)/\(config.train.steps) | loss \(format(Double(loss), 4)) | lr "
                              + "\(String(format: "%.2e", lr)) | norm \(format(Double(norm), 3)) | "
                              + "\(Int(tokensPerSecond)) tok/s | \(efficiency) | ETA \(formatDuration(eta))")
@@ -243,6 +265,7 @@ public final class Trainer {
         if let shards { try comm.reduceScatter(model.gradients, shards) } else { try comm.allReduce(model.gradients, .sum) }
         communicationSeconds += monotonicSeconds() - communicationStart
         if comm.worldSize > 1 { scaleGradients(model.gradients, by: 1 / Float(comm.worldSize), in: ownPieces) }
+        objective.privacy?.addNoise(to: model.gradients, ranges: ownPieces, step: step)
         // Loss, the shard's squared gradient norm and the stop flag ride in one tiny all-reduce,
         // so all ranks agree on all three. Each square is counted once: by the element's owner,
         // or by rank 0 alone when every rank holds every gradient.

@@ -20,6 +20,9 @@ public protocol TrainingObjective: AnyObject {
 
     /// Collective (every rank calls it): the validation metrics of the current weights.
     func evaluate(model: GPT, comm: Communicator) throws -> Evaluation
+
+    /// DP-SGD's noise and accountant when the objective clips per example; nil otherwise.
+    var privacy: GradientPrivacy? { get }
 }
 
 /// The task a checkpoint was trained for: `kind` (classification, regression) and its labels.

@@ -33,6 +33,8 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var lastValidationLoss: Double?
     public var bestValidationLoss: Double?
     public var elapsedSeconds = 0.0
+    /// DP-SGD's epsilon so far, its settings and noise seed; nil without `privacy.enabled`.
+    public var privacy: PrivacySpent?
 
     public init(model: GPTConfig, tokenizerSHA256: String, configYAML: String, worldSize: Int) {
         self.model = model

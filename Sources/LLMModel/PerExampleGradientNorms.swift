@@ -1,0 +1,123 @@
+/// Squared L2 norms of each example's own gradient, gathered during one ordinary batched
+/// backward (`GPT.perExampleNorms`), without a backward pass per example ("ghost clipping",
+/// Li et al. 2021; Bu et al. 2022). DP-SGD clips each example's gradient with them.
+///
+/// The backward hands every layer's saved input and output gradient to this collector; each
+/// layer's share of example b's squared norm has a small rule:
+/// - linear, W (in, out): the example's gradient is A^T G, with A (T, in) its inputs and G
+///   (T, out) its output gradients. ||A^T G||^2 = sum_{t,s} (A A^T)_{ts} (G G^T)_{ts} costs
+///   T^2 (in + out); forming A^T G costs T in out. Each layer takes the cheaper one.
+///   Its bias: ||sum_t G_t||^2.
+/// - LayerNorm: gain sum_t G_t * xhat_t and shift sum_t G_t, xhat from the saved mean and rstd.
+/// - position embedding: each position is its own row, so sum_t ||G_t||^2.
+/// - token embedding: rows are shared by equal tokens, so sum over distinct tokens of
+///   ||sum_{t: token_t = v} G_t||^2.
+/// Padding positions after a post (causal attention) have zero gradients and add nothing.
+/// Sums are in Double: the norms decide clipping, and a few thousand terms of mixed sign add up.
+public final class PerExampleGradientNorms {
+    /// Example b's squared gradient norm so far, over the layers seen since `reset`.
+    public private(set) var squaredNorms: [Double] = []
+    private var batch = 0, time = 0
+    private var scratch: [Float] = []
+
+    public init() {}
+
+    /// Starts a backward over `batch` examples of `time` positions each.
+    func reset(batch: Int, time: Int) {
+        self.batch = batch
+        self.time = time
+        squaredNorms = [Double](repeating: 0, count: batch)
+    }
+
+    /// Adds a term for every example (the task head's, which the trunk's backward does not see).
+    public func add(_ squares: [Double]) {
+        precondition(squares.count == batch, "one term per example of the last backward")
+        for b in 0..<batch { squaredNorms[b] += squares[b] }
+    }
+
+    /// Examples run concurrently (each on one thread, in a fixed order: the same sums on any
+    /// thread count); each worker has its own scratch.
+    func linear(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, inChannels I: Int,
+                outChannels O: Int) {
+        let T = time, B = batch
+        let ghost = T * (I + O) < I * O
+        let need = ghost ? 2 * T * T : I * O
+        if scratch.count < need * Parallel.workers { scratch = [Float](repeating: 0, count: need * Parallel.workers) }
+        var sums = [Double](repeating: 0, count: B)
+        scratch.withUnsafeMutableBufferPointer { buffer in
+            sums.withUnsafeMutableBufferPointer { out in
+                let base = buffer.baseAddress!, o = out.baseAddress!
+                Parallel.indexedChunks(B, minChunk: 1) { worker, examples in
+                    let s = base + worker * need
+                    for b in examples {
+                        let A = input + b * T * I, G = outputGradient + b * T * O
+                        var sum = 0.0
+                        if ghost {
+                            sgemm(transB: true, m: T, n: T, k: I, a: A, lda: I, b: A, ldb: I, beta: 0, c: s, ldc: T,
+                                  parallel: false)
+                            sgemm(transB: true, m: T, n: T, k: O, a: G, lda: O, b: G, ldb: O, beta: 0, c: s + T * T,
+                                  ldc: T, parallel: false)
+                            for i in 0..<(T * T) { sum += Double(s[i]) * Double(s[T * T + i]) }
+                        } else {
+                            sgemm(transA: true, m: I, n: O, k: T, a: A, lda: I, b: G, ldb: O, beta: 0, c: s, ldc: O,
+                                  parallel: false)
+                            for i in 0..<(I * O) { sum += Double(s[i]) * Double(s[i]) }
+                        }
+                        o[b] = sum + Self.squaredColumnSums(G, rows: T, columns: O)
+                    }
+                }
+            }
+        }
+        for b in 0..<B { squaredNorms[b] += sums[b] }
+    }
+
+    func layerNorm(input: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                   outputGradient: UnsafePointer<Float>, channels C: Int) {
+        var gain = [Double](repeating: 0, count: C), shift = [Double](repeating: 0, count: C)
+        for b in 0..<batch {
+            for c in 0..<C { gain[c] = 0; shift[c] = 0 }
+            for t in 0..<time {
+                let row = b * time + t, x = input + row * C, g = outputGradient + row * C
+                let m = Double(mean[row]), r = Double(rstd[row])
+                for c in 0..<C {
+                    gain[c] += Double(g[c]) * (Double(x[c]) - m) * r
+                    shift[c] += Double(g[c])
+                }
+            }
+            squaredNorms[b] += (0..<C).reduce(0.0) { $0 + gain[$1] * gain[$1] + shift[$1] * shift[$1] }
+        }
+    }
+
+    func embeddings(tokens: UnsafePointer<Int32>, outputGradient: UnsafePointer<Float>, channels C: Int) {
+        for b in 0..<batch {
+            let G = outputGradient + b * time * C
+            var positions = 0.0
+            for i in 0..<(time * C) { positions += Double(G[i]) * Double(G[i]) }
+            // Positions grouped by token: each group's summed gradient is one row of d(wte).
+            let order = (0..<time).sorted { (tokens[b * time + $0], $0) < (tokens[b * time + $1], $1) }
+            var rows = 0.0, start = 0
+            var row = [Double](repeating: 0, count: C)
+            while start < time {
+                var end = start
+                for c in 0..<C { row[c] = 0 }
+                while end < time && tokens[b * time + order[end]] == tokens[b * time + order[start]] {
+                    for c in 0..<C { row[c] += Double(G[order[end] * C + c]) }
+                    end += 1
+                }
+                rows += row.reduce(0) { $0 + $1 * $1 }
+                start = end
+            }
+            squaredNorms[b] += positions + rows
+        }
+    }
+
+    private static func squaredColumnSums(_ G: UnsafePointer<Float>, rows T: Int, columns O: Int) -> Double {
+        var total = 0.0
+        for o in 0..<O {
+            var s = 0.0
+            for t in 0..<T { s += Double(G[t * O + o]) }
+            total += s * s
+        }
+        return total
+    }
+}

@@ -1,0 +1,122 @@
+import LLMModel
+import LLMTrain
+import LLMSupport
+import LLMTestSupport
+import XCTest
+@testable import LLMPrivacy
+
+/// The per-example gradient norms of one batched backward against the slow reference: each
+/// example alone, its own forward and full backward, the norm of that gradient.
+final class PerExampleNormsTests: XCTestCase {
+    // A tiny vocabulary so tokens repeat within a post (the token embedding's shared rows).
+    let config = GPTConfig(vocabSize: 7, contextLength: 24, layers: 2, heads: 2, modelDim: 16)
+
+    func makeModel(batch: Int, time: Int) -> GPT {
+        let model = GPT(config: config, batchSize: batch, sequenceLength: time, seed: 5)
+        // Larger-than-init weights and non-trivial LayerNorm gains, so every layer matters.
+        var rng = SplitMix64(seed: 17)
+        for t in model.tensors {
+            let gain = t.name.hasSuffix(".weight") && t.shape.count == 1
+            rng.fillNormal(model.parameters.baseAddress! + t.offset, count: t.count, mean: gain ? 1 : 0,
+                           std: t.shape.count >= 2 ? 0.3 : 0.2)
+        }
+        return model
+    }
+
+    /// Posts of different lengths, right-padded; d(loss)/d(hidden) is random on each post's
+    /// real positions and zero on the padding (what the pooled task head hands the trunk).
+    struct Batch {
+        var posts: [[Int32]]
+        var dHidden: [[Float]]   // per post, (length, C)
+    }
+
+    func makeBatch(lengths: [Int], seed: UInt64) -> Batch {
+        var rng = SplitMix64(seed: seed)
+        let posts = lengths.map { n in (0..<n).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) } }
+        let dHidden = lengths.map { n -> [Float] in
+            var d = [Float](repeating: 0, count: n * config.modelDim)
+            d.withUnsafeMutableBufferPointer { rng.fillNormal($0.baseAddress!, count: $0.count, std: 1) }
+            return d
+        }
+        return Batch(posts: posts, dHidden: dHidden)
+    }
+
+    /// Runs the batch padded to its longest post, leaving in model.gradients the gradient of
+    /// sum_b multipliers[b] * <dHidden_b, hidden_b>; with `collect`, returns its own collector's
+    /// squared norms (without, whichever collector the caller set sees the backward).
+    @discardableResult
+    func batched(_ model: GPT, _ batch: Batch, multipliers: [Float]? = nil, collect: Bool = true) -> [Double] {
+        let C = config.modelDim, T = batch.posts.map(\.count).max()!, B = batch.posts.count
+        var inputs = [Int32](repeating: 0, count: B * T), d = [Float](repeating: 0, count: B * T * C)
+        for (b, post) in batch.posts.enumerated() {
+            for (t, id) in post.enumerated() { inputs[b * T + t] = id }
+            for i in 0..<batch.dHidden[b].count { d[b * T * C + i] = batch.dHidden[b][i] * (multipliers?[b] ?? 1) }
+        }
+        let norms = PerExampleGradientNorms()
+        if collect {
+            model.zeroGradients()
+            model.perExampleNorms = norms
+        }
+        model.forwardHidden(inputs: inputs, batch: B, time: T)
+        model.backwardHidden(d)
+        if collect { model.perExampleNorms = nil }
+        return norms.squaredNorms
+    }
+
+    /// Example b alone (no padding): its gradient.
+    func alone(_ model: GPT, _ batch: Batch, _ b: Int) -> [Float] {
+        model.zeroGradients()
+        model.forwardHidden(inputs: batch.posts[b], batch: 1, time: batch.posts[b].count)
+        model.backwardHidden(batch.dHidden[b])
+        return Array(model.gradients)
+    }
+
+    func check(lengths: [Int], file: StaticString = #filePath, line: UInt = #line) {
+        let model = makeModel(batch: lengths.count, time: lengths.max()!)
+        let batch = makeBatch(lengths: lengths, seed: UInt64(lengths.reduce(0, +)))
+        let ghost = batched(model, batch)
+        for b in lengths.indices {
+            let reference = alone(model, batch, b).reduce(0.0) { $0 + Double($1) * Double($1) }
+            XCTAssertEqual(ghost[b], reference, accuracy: 1e-4 * reference, "post \(b) of lengths \(lengths)",
+                           file: file, line: line)
+        }
+    }
+
+    /// Short posts: every linear layer takes the Gram-matrix route, T (in + out) < in x out.
+    func testShortPostsUseGramMatrices() { check(lengths: [5, 3, 1, 4]) }
+
+    /// Long posts: every linear layer forms the example's weight gradient directly.
+    func testLongPostsFormTheGradient() { check(lengths: [24, 17, 22]) }
+
+    /// The clipped sum: DPSGD's two passes against the sum of each example's own gradient,
+    /// scaled by min(1, C / ||g_b||), with C between the norms so some are clipped and some not.
+    func testClippedSumMatchesTheReference() throws {
+        let lengths = [6, 9, 3, 8]
+        let model = makeModel(batch: lengths.count, time: lengths.max()!)
+        let batch = makeBatch(lengths: lengths, seed: 99)
+        let single = lengths.indices.map { alone(model, batch, $0) }
+        let norms = single.map { $0.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+        var section = TrainConfig.PrivacySection()
+        section.maxGradNorm = norms.sorted()[1] * 1.01
+        section.noiseSeed = 1
+        let dpsgd = try DPSGD(section: section, examples: 100, globalBatch: 10, steps: 10)
+        let scale = 0.25
+        var expected = [Double](repeating: 0, count: model.parameterCount)
+        for (g, n) in zip(single, norms) {
+            let factor = min(1, section.maxGradNorm / n) * scale
+            for i in g.indices { expected[i] += Double(g[i]) * factor }
+        }
+        dpsgd.accumulateClipped(model: model, count: lengths.count, scale: scale) { multipliers in
+            batched(model, batch, multipliers: multipliers, collect: false)
+            return [Double](repeating: 0, count: lengths.count)
+        }
+        dpsgd.finishStep(model: model)
+        XCTAssertGreaterThan(norms.filter { $0 > section.maxGradNorm }.count, 1, "some examples are clipped")
+        let maximum = expected.map(abs).max()!
+        assertClose(Array(model.gradients), expected.map(Float.init), absolute: Float(1e-4 * maximum),
+                    "clipped sum of per-example gradients")
+        // finishStep leaves the accumulator empty for the next step.
+        dpsgd.finishStep(model: model)
+        XCTAssertEqual(model.gradients.map(abs).max(), 0)
+    }
+}
