@@ -50,7 +50,7 @@ extension TrainConfig {
     /// what is optimised (the step budget, threads, micro-batching, logging, evaluation, saving).
     public static let resumableFields: Set<String> = [
         "train.steps", "train.threads", "train.micro_batch", "train.log_every", "train.max_bad_steps",
-        "train.drift_check_every", "train.shard_optimizer", "eval.every", "eval.sequences",
+        "train.drift_check_every", "train.shard_optimizer", "train.recompute", "eval.every", "eval.sequences",
         "checkpoint.every", "checkpoint.keep_last",
         // The tokenizer itself is checked against the checkpoint's by its sha256.
         "data.tokenizer",

@@ -81,12 +81,15 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         /// ZeRO stage 1: each rank applies AdamW to its shard of the parameters only
         /// (reduce-scatter gradients, all-gather parameters); false: all-reduce, full update everywhere.
         public var shardOptimizer = true
+        /// `none`, `attention` or `blocks`: which block activations the backward recomputes instead
+        /// of keeping (see `Recompute`); memory for compute, the same numbers either way.
+        public var recompute = Recompute.none
         public init() {}
         enum CodingKeys: String, CodingKey {
             case steps, globalBatch = "global_batch", microBatch = "micro_batch"
             case sequenceLength = "sequence_length", seed, threads, logEvery = "log_every"
             case maxBadSteps = "max_bad_steps", driftCheckEvery = "drift_check_every"
-            case shardOptimizer = "shard_optimizer"
+            case shardOptimizer = "shard_optimizer", recompute
         }
     }
 
