@@ -26,7 +26,9 @@ import LLMSupport
 // forward(inputs:targets: nil) computes the logits only (model.logits, (B, T, V)) and returns
 // .nan. A forward with targets turns model.logits into softmax probabilities in place (fused
 // cross-entropy) and fills model.losses (B, T); backward() then turns them into dlogits, so
-// each backward needs its own forward with targets. Tokens outside 0..<vocabSize trap.
+// each backward needs its own forward with targets. (With recompute the head works in chunks of
+// positions and the backward recomputes each chunk's probabilities: model.logits is then
+// filled only by forward(targets: nil).) Tokens outside 0..<vocabSize trap.
 // Task heads (LLMTasks) use the trunk alone: forwardHidden(inputs:batch:time:) runs b <= B posts
 // of t <= T tokens, (b, t) row-major, up to the final LayerNorm (model.hidden, (b, t, C)), and
 // backwardHidden(_:) takes d(hidden) and runs the trunk backward. A head's weights are extra
@@ -69,7 +71,9 @@ public final class GPT {
     public let tensors: [ParameterTensor]
     /// What the backward recomputes instead of keeping (fixed at init: it sets the arena's size).
     public let recompute: Recompute
-    /// (B, T, V): logits after forward(targets: nil), probabilities after forward with targets.
+    /// (B, T, V): logits after forward(targets: nil), probabilities after forward with targets
+    /// (with recompute none; otherwise the head keeps only `headChunk` rows and this buffer, never
+    /// touched in training, holds the logits of forward(targets: nil) alone).
     public let logits: UnsafeMutableBufferPointer<Float>
     /// Per-position losses (B, T) of the last forward with targets.
     public let losses: UnsafeMutableBufferPointer<Float>
@@ -82,6 +86,12 @@ public final class GPT {
     let layout: ParameterLayout
     let arena: UnsafeMutableBufferPointer<Float>
     let encoded, lnf, lnfMean, lnfRstd: UnsafeMutablePointer<Float>
+    /// With recompute, the head's logits/probabilities for one chunk of positions.
+    let headScratch: UnsafeMutablePointer<Float>?
+    /// The LM head runs over chunks of this many positions, forward and backward, whatever the
+    /// recompute mode (so the modes agree bit for bit): with recompute, the (BT, V) logits and
+    /// their gradient, the largest activation of GPT-2 small (0.8 GB at 4 x 1024), never exist whole.
+    static let headChunk = 256
     let blocks: [BlockActivations]
     // Backward scratch, reused by every block: the residual-stream gradient, one (BT, C) buffer,
     // one (BT, 4C) buffer shared by dqkv and d(activation output), one (BT, 4C) for d(c_fc output)
@@ -127,7 +137,8 @@ public final class GPT {
         let mlp = BT * C * 2 + BT * 2 + ownFch + BT * 4 * C + geluDerivative
         let kept = BT * C + (recompute == .none ? attention + mlp : recompute == .attention ? mlp : 0)
         let shared = (gelu ? BT * 4 * C : 0) + (recompute == .none ? 0 : recompute == .attention ? attention : attention + mlp)
-        let total = BT * C + BT * C + 2 * BT + BT * V + BT + L * kept + shared + BT * C * 2 + BT * 4 * C * 2
+        let headRows = recompute == .none ? BT : min(BT, GPT.headChunk)
+        let total = BT * C + BT * C + 2 * BT + headRows * V + BT + L * kept + shared + BT * C * 2 + BT * 4 * C * 2
             + Attention.scratchCount(time: T) + LayerNorm.scratchCount(rows: BT, channels: C)
         arena = .allocate(capacity: total)
         arena.initialize(repeating: 0)
@@ -159,7 +170,14 @@ public final class GPT {
         lnf = take(BT * C)
         lnfMean = take(BT)
         lnfRstd = take(BT)
-        logits = UnsafeMutableBufferPointer(start: take(BT * V), count: BT * V)
+        if recompute == .none {
+            logits = UnsafeMutableBufferPointer(start: take(BT * V), count: BT * V)
+            headScratch = nil
+        } else {
+            // Left untouched: its pages become resident only if a logits-only forward uses them.
+            logits = .allocate(capacity: BT * V)
+            headScratch = take(headRows * V)
+        }
         losses = UnsafeMutableBufferPointer(start: take(BT), count: BT)
         dresidual = take(BT * C)
         dsmall = take(BT * C)
@@ -181,6 +199,7 @@ public final class GPT {
         parameters.deallocate()
         gradients.deallocate()
         arena.deallocate()
+        if headScratch != nil { logits.deallocate() }
         inputs.deallocate()
         targets.deallocate()
     }
@@ -212,14 +231,10 @@ public final class GPT {
     /// inputs, targets: B*T token ids, row-major (B, T). Returns the mean loss, or .nan without targets.
     @discardableResult
     public func forward(inputs tokenInputs: UnsafePointer<Int32>, targets tokenTargets: UnsafePointer<Int32>?) -> Float {
-        let BT = batchSize * sequenceLength, C = config.modelDim, V = config.vocabSize
+        let BT = batchSize * sequenceLength, V = config.vocabSize
         runTrunk(inputs: tokenInputs, batch: batchSize, time: sequenceLength)
-        // Tied LM head: logits (BT, V) = lnf (BT, C) @ wte^T.
-        sgemm(transB: true, m: BT, n: V, k: C, a: lnf, lda: C, b: parameters.baseAddress! + layout.wte, ldb: C, beta: 0,
-              c: logits.baseAddress!, ldc: V)
-        if debugChecks && nonFinite == nil { nonFinite = findNonFinite(logits.baseAddress!, BT * V, nil, "logits") }
-
         guard let tokenTargets else {
+            for rows in headChunks(BT) { headLogits(rows, into: logits.baseAddress! + rows.lowerBound * V) }
             haveTargets = false
             return .nan
         }
@@ -227,8 +242,7 @@ public final class GPT {
             precondition(tokenTargets[i] >= 0 && Int(tokenTargets[i]) < V, "target token out of range")
             targets[i] = tokenTargets[i]
         }
-        SoftmaxCrossEntropy.forward(logitsToProbs: logits.baseAddress!, losses: losses.baseAddress!, targets: targets,
-                                    rows: BT, vocab: V)
+        for rows in headChunks(BT) { headProbabilities(rows) }
         haveTargets = true
         var sum: Float = 0
         for i in 0..<BT { sum += losses[i] }
@@ -303,12 +317,47 @@ public final class GPT {
         haveTargets = false
         let BT = batchSize * sequenceLength, C = config.modelDim, V = config.vocabSize
         let p = parameters.baseAddress!, g = gradients.baseAddress!
-        let dlogits = logits.baseAddress!
-        SoftmaxCrossEntropy.backward(probsToDlogits: dlogits, targets: targets, scale: lossScale / Float(BT), rows: BT, vocab: V)
-        // dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf
-        sgemm(m: BT, n: C, k: V, a: dlogits, lda: V, b: p + layout.wte, ldb: C, beta: 0, c: dsmall, ldc: C)
-        sgemm(transA: true, m: V, n: C, k: BT, a: dlogits, lda: V, b: lnf, ldb: C, beta: 1, c: g + layout.wte, ldc: C)
+        for rows in headChunks(BT) {
+            // With recompute the chunk's probabilities are computed again (the same losses too).
+            let dlogits = headProbabilities(rows, again: headScratch != nil), n = rows.count, r0 = rows.lowerBound
+            SoftmaxCrossEntropy.backward(probsToDlogits: dlogits, targets: targets + r0, scale: lossScale / Float(BT),
+                                         rows: n, vocab: V)
+            // dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf
+            sgemm(m: n, n: C, k: V, a: dlogits, lda: V, b: p + layout.wte, ldb: C, beta: 0, c: dsmall + r0 * C, ldc: C)
+            sgemm(transA: true, m: V, n: C, k: n, a: dlogits, lda: V, b: lnf + r0 * C, ldb: C, beta: 1, c: g + layout.wte,
+                  ldc: C)
+        }
         backwardHidden(dsmall)
+    }
+
+    /// The head's chunks of positions: fixed by the row count alone.
+    func headChunks(_ rows: Int) -> [Range<Int>] {
+        stride(from: 0, to: rows, by: GPT.headChunk).map { $0..<min($0 + GPT.headChunk, rows) }
+    }
+
+    /// Tied LM head on positions `rows`: logits (rows, V) = lnf (rows, C) @ wte^T, into z.
+    private func headLogits(_ rows: Range<Int>, into z: UnsafeMutablePointer<Float>) {
+        let C = config.modelDim, V = config.vocabSize
+        sgemm(transB: true, m: rows.count, n: V, k: C, a: lnf + rows.lowerBound * C, lda: C,
+              b: parameters.baseAddress! + layout.wte, ldb: C, beta: 0, c: z, ldc: V)
+        if debugChecks && nonFinite == nil, var bad = findNonFinite(z, rows.count * V, nil, "logits") {
+            bad.index += rows.lowerBound * V
+            nonFinite = bad
+        }
+    }
+
+    /// The chunk's probabilities (fused softmax cross-entropy, filling its losses) where the head
+    /// keeps them: in `logits` (recompute none) or the chunk scratch. With `again: false` and
+    /// recompute none, they are the forward's, already there.
+    @discardableResult
+    private func headProbabilities(_ rows: Range<Int>, again: Bool = true) -> UnsafeMutablePointer<Float> {
+        let V = config.vocabSize, r0 = rows.lowerBound
+        let z = headScratch ?? logits.baseAddress! + r0 * V
+        guard again else { return z }
+        headLogits(rows, into: z)
+        SoftmaxCrossEntropy.forward(logitsToProbs: z, losses: losses.baseAddress! + r0, targets: targets + r0,
+                                    rows: rows.count, vocab: V)
+        return z
     }
 
     /// Adds into `gradients` the trunk's part of the gradient, given d(loss)/d(hidden) (b, t, C)

@@ -175,18 +175,21 @@ final class RecomputeTests: XCTestCase {
         let saved = BLASThreads.current
         BLASThreads.set(threads)
         defer { BLASThreads.set(saved) }
-        // Three layers (the last block's buffers are reused, the others recomputed), two attention tiles.
-        let config = GPTConfig(vocabSize: 256, contextLength: 80, layers: 3, heads: 4, modelDim: 64, activation: activation)
-        let B = 2, T = 80
+        // Three layers (the last block's buffers are reused, the others recomputed), two attention
+        // tiles, and 320 positions: two chunks of the LM head (256 + 64).
+        let config = GPTConfig(vocabSize: 128, contextLength: 80, layers: 3, heads: 2, modelDim: 32, activation: activation)
+        let B = 4, T = 80
         let model = GPT(config: config, batchSize: B, sequenceLength: T, seed: 9, recompute: recompute)
         var rng = SplitMix64(seed: 10)
-        let tokens = (0...(B * T)).map { _ in Int32(rng.next() % 256) }
+        let tokens = (0...(B * T)).map { _ in Int32(rng.next() % 128) }
+        model.forward(inputs: tokens, targets: nil)
+        let logits = Array(model.logits)
         var losses: [Float] = []
         for lossScale: Float in [1, 0.5] {   // two backward passes accumulate, as gradient accumulation does
             losses.append(model.forward(inputs: tokens, targets: Array(tokens[1...])))
             model.backward(lossScale: lossScale)
         }
-        return (losses, Array(model.gradients))
+        return (losses + logits, Array(model.gradients))
     }
 
     func testRecomputedGradientsAreBitIdentical() {
@@ -197,7 +200,7 @@ final class RecomputeTests: XCTestCase {
                 for recompute in [Recompute.attention, .blocks] {
                     let (l, g) = lossesAndGradients(recompute, activation: activation, threads: threads)
                     let what = "\(recompute) vs none, \(activation), \(threads) thread(s)"
-                    assertBitIdentical(l, l0, "losses, " + what)
+                    assertBitIdentical(l, l0, "losses and logits, " + what)
                     assertBitIdentical(g, g0, "gradients, " + what)
                 }
             }
