@@ -26,7 +26,9 @@ import LLMSupport
 // forward(inputs:targets: nil) computes the logits only (model.logits, (B, T, V)) and returns
 // .nan. A forward with targets turns model.logits into softmax probabilities in place (fused
 // cross-entropy) and fills model.losses (B, T); backward() then turns them into dlogits, so
-// each backward needs its own forward with targets. Tokens outside 0..<vocabSize trap.
+// each backward needs its own forward with targets. (With recompute the head works in chunks of
+// positions and the backward recomputes each chunk's probabilities: model.logits is then
+// filled only by forward(targets: nil).) Tokens outside 0..<vocabSize trap.
 // Task heads (LLMTasks) use the trunk alone: forwardHidden(inputs:batch:time:) runs b <= B posts
 // of t <= T tokens, (b, t) row-major, up to the final LayerNorm (model.hidden, (b, t, C)), and
 // backwardHidden(_:) takes d(hidden) and runs the trunk backward. A head's weights are extra
@@ -35,7 +37,8 @@ import LLMSupport
 // With debugChecks on, each forward scans every activation and sets `nonFinite` to the first
 // NaN/Inf (layer and tensor name), or nil; the trainer decides whether to stop.
 // Memory: parameters, gradients, activations and backward scratch are allocated and touched
-// once in init; forward and backward allocate nothing. Parameter layout: see ParameterLayout.
+// once in init; forward and backward allocate nothing. Attention keeps no (T, T) matrix (see
+// Attention); `recompute` (init) drops block activations the backward then recomputes. Parameter layout: see ParameterLayout.
 // Results are bit-identical for the same seed on any thread count, on every CPU: GEMMs are cut
 // into parts by rows/columns from their shape alone (never along k, never by thread count; see
 // GEMMPartition), and each elementwise output is computed by one thread in a fixed order
@@ -51,9 +54,10 @@ public struct NonFiniteActivation: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// One block's saved activations (views into the activation arena).
+/// One block's activations: views into the activation arena, each either the block's own or,
+/// for what `recompute` drops, into one block's worth of buffers all blocks share.
 struct BlockActivations {
-    var ln1, ln1Mean, ln1Rstd, qkv, atty, att, res2, ln2, ln2Mean, ln2Rstd, fch, fchAct, res3: UnsafeMutablePointer<Float>
+    var ln1, ln1Mean, ln1Rstd, qkv, atty, attStats, res2, ln2, ln2Mean, ln2Rstd, fch, fchAct, res3: UnsafeMutablePointer<Float>
     /// gelu'(fch), saved by the GELU forward for its backward (empty with ReLU).
     var fchGrad: UnsafeMutablePointer<Float>
 }
@@ -65,7 +69,11 @@ public final class GPT {
     public let parameters: UnsafeMutableBufferPointer<Float>
     public let gradients: UnsafeMutableBufferPointer<Float>
     public let tensors: [ParameterTensor]
-    /// (B, T, V): logits after forward(targets: nil), probabilities after forward with targets.
+    /// What the backward recomputes instead of keeping (fixed at init: it sets the arena's size).
+    public let recompute: Recompute
+    /// (B, T, V): logits after forward(targets: nil), probabilities after forward with targets
+    /// (with recompute none; otherwise the head keeps only `headChunk` rows and this buffer, never
+    /// touched in training, holds the logits of forward(targets: nil) alone).
     public let logits: UnsafeMutableBufferPointer<Float>
     /// Per-position losses (B, T) of the last forward with targets.
     public let losses: UnsafeMutableBufferPointer<Float>
@@ -80,16 +88,22 @@ public final class GPT {
     let layout: ParameterLayout
     let arena: UnsafeMutableBufferPointer<Float>
     let encoded, lnf, lnfMean, lnfRstd: UnsafeMutablePointer<Float>
+    /// With recompute, the head's logits/probabilities for one chunk of positions.
+    let headScratch: UnsafeMutablePointer<Float>?
+    /// The LM head runs over chunks of this many positions, forward and backward, whatever the
+    /// recompute mode (so the modes agree bit for bit): with recompute, the (BT, V) logits and
+    /// their gradient, the largest activation of GPT-2 small (0.8 GB at 4 x 1024), never exist whole.
+    static let headChunk = 256
     let blocks: [BlockActivations]
     // Backward scratch, reused by every block: the residual-stream gradient, one (BT, C) buffer,
     // one (BT, 4C) buffer shared by dqkv and d(activation output), one (BT, 4C) for d(c_fc output)
     // (separate so the activation backward is not in place, which would defeat vectorisation),
-    // d(att) for one head per thread, and the LayerNorm backward's partial sums.
-    let dresidual, dsmall, dbig, dhidden, dattScratch, lnScratch: UnsafeMutablePointer<Float>
+    // the attention's per-thread tiles, and the LayerNorm backward's partial sums.
+    let dresidual, dsmall, dbig, dhidden, attentionScratch, lnScratch: UnsafeMutablePointer<Float>
     let inputs, targets: UnsafeMutablePointer<Int32>
     var haveTargets = false
     /// (batch, time) of the last forward: the backward runs over the same rows.
-    private var lastBatch = 0, lastTime = 0
+    var lastBatch = 0, lastTime = 0
 
     /// The final LayerNorm output (b, t, C) of the last forward, row-major from the start.
     public var hidden: UnsafePointer<Float> { UnsafePointer(lnf) }
@@ -97,13 +111,14 @@ public final class GPT {
     /// `extraTensors` (a task head) are appended after ln_f and initialised like the trunk's
     /// tensors (matrices normal(0, 0.02), vectors 0), drawn after them so the trunk is unchanged.
     public init(config: GPTConfig, batchSize: Int, sequenceLength: Int, seed: UInt64,
-                extraTensors: [(name: String, shape: [Int])] = []) {
+                extraTensors: [(name: String, shape: [Int])] = [], recompute: Recompute = .none) {
         precondition(sequenceLength >= 1 && sequenceLength <= config.contextLength, "sequence length must be in "
                                                                                     + "1...contextLength")
         precondition(batchSize >= 1 && config.modelDim % config.heads == 0, "modelDim must be a multiple of heads")
         self.config = config
         self.batchSize = batchSize
         self.sequenceLength = sequenceLength
+        self.recompute = recompute
         var layout = ParameterLayout(config: config)
         for extra in extraTensors { _ = layout.add(extra.name, extra.shape) }
         self.layout = layout
@@ -115,31 +130,62 @@ public final class GPT {
 
         let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
         let L = config.layers, NH = config.heads, BT = B * T
-        let geluDerivative = config.activation == .gelu ? BT * 4 * C : 0
-        let perBlock = BT * C * 5 + BT * 4 + BT * 3 * C + B * NH * T * T + BT * 4 * C * 2 + geluDerivative
-        let total = BT * C + BT * C + 2 * BT + BT * V + BT + L * perBlock + BT * C * 2 + BT * 4 * C * 2 + Attention.scratchCount(time: T)
-            + LayerNorm.scratchCount(rows: BT, channels: C)
+        let gelu = config.activation == .gelu
+        let geluDerivative = gelu ? BT * 4 * C : 0
+        // With GELU the c_fc output is read only by the GELU forward (its backward uses the saved
+        // derivative), so all blocks share one; ReLU's backward reads it, so each keeps its own.
+        let ownFch = gelu ? 0 : BT * 4 * C
+        let attention = BT * C * 2 + BT * 2 + BT * 3 * C + Attention.statsCount(batch: B, time: T, heads: NH)
+        let mlp = BT * C * 2 + BT * 2 + ownFch + BT * 4 * C + geluDerivative
+        let kept = BT * C + (recompute == .none ? attention + mlp : recompute == .attention ? mlp : 0)
+        let shared = (gelu ? BT * 4 * C : 0) + (recompute == .none ? 0 : recompute == .attention ? attention : attention + mlp)
+        let headRows = recompute == .none ? BT : min(BT, GPT.headChunk)
+        let total = BT * C + BT * C + 2 * BT + headRows * V + BT + L * kept + shared + BT * C * 2 + BT * 4 * C * 2
+            + Attention.scratchCount(time: T) + LayerNorm.scratchCount(rows: BT, channels: C)
         arena = .allocate(capacity: total)
         arena.initialize(repeating: 0)
         var cursor = arena.baseAddress!
         func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
         encoded = take(BT * C)
+        let sharedFch = gelu ? take(BT * 4 * C) : nil
+        func attentionHalf(_ a: inout BlockActivations) {
+            (a.ln1, a.ln1Mean, a.ln1Rstd, a.qkv) = (take(BT * C), take(BT), take(BT), take(BT * 3 * C))
+            (a.atty, a.attStats) = (take(BT * C), take(Attention.statsCount(batch: B, time: T, heads: NH)))
+        }
+        func mlpHalf(_ a: inout BlockActivations) {
+            (a.res2, a.ln2, a.ln2Mean, a.ln2Rstd) = (take(BT * C), take(BT * C), take(BT), take(BT))
+            (a.fch, a.fchAct, a.fchGrad) = (sharedFch ?? take(ownFch), take(BT * 4 * C), take(geluDerivative))
+        }
+        let unset = arena.baseAddress!
+        var scratchBlock = BlockActivations(ln1: unset, ln1Mean: unset, ln1Rstd: unset, qkv: unset, atty: unset,
+                                            attStats: unset, res2: unset, ln2: unset, ln2Mean: unset, ln2Rstd: unset,
+                                            fch: unset, fchAct: unset, res3: unset, fchGrad: unset)
+        if recompute != .none { attentionHalf(&scratchBlock) }
+        if recompute == .blocks { mlpHalf(&scratchBlock) }
         blocks = (0..<L).map { _ in
-            BlockActivations(ln1: take(BT * C), ln1Mean: take(BT), ln1Rstd: take(BT), qkv: take(BT * 3 * C),
-                             atty: take(BT * C), att: take(B * NH * T * T), res2: take(BT * C), ln2: take(BT * C),
-                             ln2Mean: take(BT), ln2Rstd: take(BT), fch: take(BT * 4 * C), fchAct: take(BT * 4 * C),
-                             res3: take(BT * C), fchGrad: take(geluDerivative))
+            var a = scratchBlock
+            if recompute == .none { attentionHalf(&a) }
+            if recompute != .blocks { mlpHalf(&a) }
+            a.res3 = take(BT * C)
+            return a
         }
         lnf = take(BT * C)
         lnfMean = take(BT)
         lnfRstd = take(BT)
-        logits = UnsafeMutableBufferPointer(start: take(BT * V), count: BT * V)
+        if recompute == .none {
+            logits = UnsafeMutableBufferPointer(start: take(BT * V), count: BT * V)
+            headScratch = nil
+        } else {
+            // Left untouched: its pages become resident only if a logits-only forward uses them.
+            logits = .allocate(capacity: BT * V)
+            headScratch = take(headRows * V)
+        }
         losses = UnsafeMutableBufferPointer(start: take(BT), count: BT)
         dresidual = take(BT * C)
         dsmall = take(BT * C)
         dbig = take(BT * 4 * C)
         dhidden = take(BT * 4 * C)
-        dattScratch = take(Attention.scratchCount(time: T))
+        attentionScratch = take(Attention.scratchCount(time: T))
         lnScratch = take(LayerNorm.scratchCount(rows: BT, channels: C))
         precondition(cursor - arena.baseAddress! == total)
         inputs = .allocate(capacity: BT)
@@ -155,6 +201,7 @@ public final class GPT {
         parameters.deallocate()
         gradients.deallocate()
         arena.deallocate()
+        if headScratch != nil { logits.deallocate() }
         inputs.deallocate()
         targets.deallocate()
     }
@@ -186,14 +233,10 @@ public final class GPT {
     /// inputs, targets: B*T token ids, row-major (B, T). Returns the mean loss, or .nan without targets.
     @discardableResult
     public func forward(inputs tokenInputs: UnsafePointer<Int32>, targets tokenTargets: UnsafePointer<Int32>?) -> Float {
-        let BT = batchSize * sequenceLength, C = config.modelDim, V = config.vocabSize
+        let BT = batchSize * sequenceLength, V = config.vocabSize
         runTrunk(inputs: tokenInputs, batch: batchSize, time: sequenceLength)
-        // Tied LM head: logits (BT, V) = lnf (BT, C) @ wte^T.
-        sgemm(transB: true, m: BT, n: V, k: C, a: lnf, lda: C, b: parameters.baseAddress! + layout.wte, ldb: C, beta: 0,
-              c: logits.baseAddress!, ldc: V)
-        if debugChecks && nonFinite == nil { nonFinite = findNonFinite(logits.baseAddress!, BT * V, nil, "logits") }
-
         guard let tokenTargets else {
+            for rows in headChunks(BT) { headLogits(rows, into: logits.baseAddress! + rows.lowerBound * V) }
             haveTargets = false
             return .nan
         }
@@ -201,8 +244,7 @@ public final class GPT {
             precondition(tokenTargets[i] >= 0 && Int(tokenTargets[i]) < V, "target token out of range")
             targets[i] = tokenTargets[i]
         }
-        SoftmaxCrossEntropy.forward(logitsToProbs: logits.baseAddress!, losses: losses.baseAddress!, targets: targets,
-                                    rows: BT, vocab: V)
+        for rows in headChunks(BT) { headProbabilities(rows) }
         haveTargets = true
         var sum: Float = 0
         for i in 0..<BT { sum += losses[i] }
@@ -219,36 +261,55 @@ public final class GPT {
 
     private func runTrunk(inputs tokenInputs: UnsafePointer<Int32>, batch B: Int, time T: Int) {
         precondition(B >= 1 && B <= batchSize && T >= 1 && T <= sequenceLength, "batch/time beyond the model's buffers")
-        let C = config.modelDim, V = config.vocabSize, NH = config.heads, BT = B * T
+        let C = config.modelDim, V = config.vocabSize, BT = B * T
         lastBatch = B
         lastTime = T
         for i in 0..<BT { inputs[i] = tokenInputs[i] }
         for i in 0..<BT { precondition(inputs[i] >= 0 && Int(inputs[i]) < V, "input token out of range") }
         let p = parameters.baseAddress!
         Encoder.forward(out: encoded, tokens: inputs, wte: p + layout.wte, wpe: p + layout.wpe, batch: B, time: T, channels: C)
-        var residual = UnsafePointer(encoded)
-        for (l, a) in blocks.enumerated() {
-            let w = layout.blocks[l]
-            LayerNorm.forward(out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: residual, weight: p + w.ln1w,
-                              bias: p + w.ln1b, rows: BT, channels: C)
-            Matmul.forward(out: a.qkv, inp: a.ln1, weight: p + w.qkvw, bias: p + w.qkvb, rows: BT, inChannels: C, outChannels: 3 * C)
-            Attention.forward(out: a.atty, att: a.att, qkv: a.qkv, batch: B, time: T, channels: C, heads: NH)
-            Matmul.forward(out: a.res2, inp: a.atty, weight: p + w.projw, bias: p + w.projb, residual: residual,
-                           rows: BT, inChannels: C, outChannels: C)
-            LayerNorm.forward(out: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.res2, weight: p + w.ln2w,
-                              bias: p + w.ln2b, rows: BT, channels: C)
-            Matmul.forward(out: a.fch, inp: a.ln2, weight: p + w.fcw, bias: p + w.fcb, rows: BT, inChannels: C, outChannels: 4 * C)
-            switch config.activation {
-            case .gelu: GELU.forward(out: a.fchAct, derivative: a.fchGrad, inp: a.fch, count: BT * 4 * C)
-            case .relu: ReLU.forward(out: a.fchAct, inp: a.fch, count: BT * 4 * C)
-            }
-            Matmul.forward(out: a.res3, inp: a.fchAct, weight: p + w.fcprojw, bias: p + w.fcprojb, residual: a.res2,
-                           rows: BT, inChannels: 4 * C, outChannels: C)
-            residual = UnsafePointer(a.res3)
+        nonFinite = debugChecks ? findNonFinite(encoded, BT * C, nil, "embedding") : nil
+        for l in blocks.indices {
+            forwardBlock(l, batch: B, time: T, through: .output)
+            // Checked block by block: with recompute the next block overwrites the shared buffers.
+            if debugChecks && nonFinite == nil { nonFinite = findNonFinite(block: l, rows: BT) }
         }
-        LayerNorm.forward(out: lnf, mean: lnfMean, rstd: lnfRstd, inp: residual, weight: p + layout.lnfw,
+        LayerNorm.forward(out: lnf, mean: lnfMean, rstd: lnfRstd, inp: blockInput(blocks.count), weight: p + layout.lnfw,
                           bias: p + layout.lnfb, rows: BT, channels: C)
-        if debugChecks { nonFinite = findNonFinite(batch: B, time: T) }
+        if debugChecks && nonFinite == nil { nonFinite = findNonFinite(lnf, BT * C, nil, "ln_f") }
+    }
+
+    /// How far `forwardBlock` goes: the backward's recomputation stops short of what is kept.
+    enum BlockStage: Int, Comparable {
+        case attention, activation, output
+        static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// Block l's input: the embedding, or the previous block's output (always kept).
+    func blockInput(_ l: Int) -> UnsafePointer<Float> { UnsafePointer(l == 0 ? encoded : blocks[l - 1].res3) }
+
+    /// Block l's forward over (B, T) rows into its activation views, up to `stage`.
+    private func forwardBlock(_ l: Int, batch B: Int, time T: Int, through stage: BlockStage) {
+        let C = config.modelDim, NH = config.heads, BT = B * T
+        let p = parameters.baseAddress!, a = blocks[l], w = layout.blocks[l], residual = blockInput(l)
+        LayerNorm.forward(out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: residual, weight: p + w.ln1w,
+                          bias: p + w.ln1b, rows: BT, channels: C)
+        Matmul.forward(out: a.qkv, inp: a.ln1, weight: p + w.qkvw, bias: p + w.qkvb, rows: BT, inChannels: C, outChannels: 3 * C)
+        Attention.forward(out: a.atty, stats: a.attStats, scratch: attentionScratch, qkv: a.qkv, batch: B, time: T,
+                          channels: C, heads: NH)
+        guard stage > .attention else { return }
+        Matmul.forward(out: a.res2, inp: a.atty, weight: p + w.projw, bias: p + w.projb, residual: residual,
+                       rows: BT, inChannels: C, outChannels: C)
+        LayerNorm.forward(out: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.res2, weight: p + w.ln2w,
+                          bias: p + w.ln2b, rows: BT, channels: C)
+        Matmul.forward(out: a.fch, inp: a.ln2, weight: p + w.fcw, bias: p + w.fcb, rows: BT, inChannels: C, outChannels: 4 * C)
+        switch config.activation {
+        case .gelu: GELU.forward(out: a.fchAct, derivative: a.fchGrad, inp: a.fch, count: BT * 4 * C)
+        case .relu: ReLU.forward(out: a.fchAct, inp: a.fch, count: BT * 4 * C)
+        }
+        guard stage > .activation else { return }
+        Matmul.forward(out: a.res3, inp: a.fchAct, weight: p + w.fcprojw, bias: p + w.fcprojb, residual: a.res2,
+                       rows: BT, inChannels: 4 * C, outChannels: C)
     }
 
     /// Adds the gradient of (mean loss * lossScale) into `gradients`. Needs a forward with targets
@@ -258,12 +319,47 @@ public final class GPT {
         haveTargets = false
         let BT = batchSize * sequenceLength, C = config.modelDim, V = config.vocabSize
         let p = parameters.baseAddress!, g = gradients.baseAddress!
-        let dlogits = logits.baseAddress!
-        SoftmaxCrossEntropy.backward(probsToDlogits: dlogits, targets: targets, scale: lossScale / Float(BT), rows: BT, vocab: V)
-        // dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf
-        sgemm(m: BT, n: C, k: V, a: dlogits, lda: V, b: p + layout.wte, ldb: C, beta: 0, c: dsmall, ldc: C)
-        sgemm(transA: true, m: V, n: C, k: BT, a: dlogits, lda: V, b: lnf, ldb: C, beta: 1, c: g + layout.wte, ldc: C)
+        for rows in headChunks(BT) {
+            // With recompute the chunk's probabilities are computed again (the same losses too).
+            let dlogits = headProbabilities(rows, again: headScratch != nil), n = rows.count, r0 = rows.lowerBound
+            SoftmaxCrossEntropy.backward(probsToDlogits: dlogits, targets: targets + r0, scale: lossScale / Float(BT),
+                                         rows: n, vocab: V)
+            // dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf
+            sgemm(m: n, n: C, k: V, a: dlogits, lda: V, b: p + layout.wte, ldb: C, beta: 0, c: dsmall + r0 * C, ldc: C)
+            sgemm(transA: true, m: V, n: C, k: n, a: dlogits, lda: V, b: lnf + r0 * C, ldb: C, beta: 1, c: g + layout.wte,
+                  ldc: C)
+        }
         backwardHidden(dsmall)
+    }
+
+    /// The head's chunks of positions: fixed by the row count alone.
+    func headChunks(_ rows: Int) -> [Range<Int>] {
+        stride(from: 0, to: rows, by: GPT.headChunk).map { $0..<min($0 + GPT.headChunk, rows) }
+    }
+
+    /// Tied LM head on positions `rows`: logits (rows, V) = lnf (rows, C) @ wte^T, into z.
+    private func headLogits(_ rows: Range<Int>, into z: UnsafeMutablePointer<Float>) {
+        let C = config.modelDim, V = config.vocabSize
+        sgemm(transB: true, m: rows.count, n: V, k: C, a: lnf + rows.lowerBound * C, lda: C,
+              b: parameters.baseAddress! + layout.wte, ldb: C, beta: 0, c: z, ldc: V)
+        if debugChecks && nonFinite == nil, var bad = findNonFinite(z, rows.count * V, nil, "logits") {
+            bad.index += rows.lowerBound * V
+            nonFinite = bad
+        }
+    }
+
+    /// The chunk's probabilities (fused softmax cross-entropy, filling its losses) where the head
+    /// keeps them: in `logits` (recompute none) or the chunk scratch. With `again: false` and
+    /// recompute none, they are the forward's, already there.
+    @discardableResult
+    private func headProbabilities(_ rows: Range<Int>, again: Bool = true) -> UnsafeMutablePointer<Float> {
+        let V = config.vocabSize, r0 = rows.lowerBound
+        let z = headScratch ?? logits.baseAddress! + r0 * V
+        guard again else { return z }
+        headLogits(rows, into: z)
+        SoftmaxCrossEntropy.forward(logitsToProbs: z, losses: losses.baseAddress! + r0, targets: targets + r0,
+                                    rows: rows.count, vocab: V)
+        return z
     }
 
     /// Adds into `gradients` the trunk's part of the gradient, given d(loss)/d(hidden) (b, t, C)
@@ -273,7 +369,7 @@ public final class GPT {
         precondition(BT > 0, "backwardHidden needs a forward first")
         let p = parameters.baseAddress!, g = gradients.baseAddress!
         dresidual.update(repeating: 0, count: BT * C)
-        let lastResidual = UnsafePointer(blocks.last?.res3 ?? encoded)
+        let lastResidual = blockInput(blocks.count)
         let norms = perExampleNorms
         norms?.reset(batch: B, time: T)
         LayerNorm.backward(dinp: dresidual, dweight: g + layout.lnfw, dbias: g + layout.lnfb, scratch: lnScratch,
@@ -281,8 +377,11 @@ public final class GPT {
         norms?.layerNorm(input: lastResidual, mean: lnfMean, rstd: lnfRstd, outputGradient: dHidden, channels: C)
         // Walking down the blocks, dresidual holds d(res3), then d(res2), then d(block input).
         for l in stride(from: blocks.count - 1, through: 0, by: -1) {
-            let a = blocks[l], w = layout.blocks[l]
-            let residual = UnsafePointer(l == 0 ? encoded : blocks[l - 1].res3)
+            let a = blocks[l], w = layout.blocks[l], residual = blockInput(l)
+            // The shared buffers still hold the last block's forward; the others are recomputed.
+            if recompute != .none && l != blocks.count - 1 {
+                forwardBlock(l, batch: B, time: T, through: recompute == .blocks ? .activation : .attention)
+            }
             Matmul.backward(dinp: dbig, dweight: g + w.fcprojw, dbias: g + w.fcprojb, dout: dresidual, inp: a.fchAct,
                             weight: p + w.fcprojw, rows: BT, inChannels: 4 * C, outChannels: C)
             norms?.linear(input: a.fchAct, outputGradient: dresidual, inChannels: 4 * C, outChannels: C)
@@ -299,7 +398,7 @@ public final class GPT {
             Matmul.backward(dinp: dsmall, dweight: g + w.projw, dbias: g + w.projb, dout: dresidual, inp: a.atty,
                             weight: p + w.projw, rows: BT, inChannels: C, outChannels: C)
             norms?.linear(input: a.atty, outputGradient: dresidual, inChannels: C, outChannels: C)
-            Attention.backward(dqkv: dbig, scratch: dattScratch, dout: dsmall, qkv: a.qkv, att: a.att,
+            Attention.backward(dqkv: dbig, scratch: attentionScratch, dout: dsmall, qkv: a.qkv, stats: a.attStats,
                                batch: B, time: T, channels: C, heads: NH)
             Matmul.backward(dinp: dsmall, dweight: g + w.qkvw, dbias: g + w.qkvb, dout: dbig, inp: a.ln1,
                             weight: p + w.qkvw, rows: BT, inChannels: C, outChannels: 3 * C)
@@ -312,20 +411,16 @@ public final class GPT {
         norms?.embeddings(tokens: inputs, outputGradient: dresidual, channels: C)
     }
 
-    /// Scans the trunk's activations of a (B, T) forward in order and returns the first NaN/Inf.
-    func findNonFinite(batch B: Int, time T: Int) -> NonFiniteActivation? {
-        let C = config.modelDim, BT = B * T
-        if let bad = findNonFinite(encoded, BT * C, nil, "embedding") { return bad }
-        for (l, a) in blocks.enumerated() {
-            let checks: [(UnsafeMutablePointer<Float>, Int, String)] = [
-                (a.ln1, BT * C, "ln_1"), (a.qkv, BT * 3 * C, "attn.c_attn"),
-                (a.att, B * config.heads * T * T, "attn.softmax"), (a.atty, BT * C, "attn.output"),
-                (a.res2, BT * C, "attn.c_proj+residual"), (a.ln2, BT * C, "ln_2"), (a.fch, BT * 4 * C, "mlp.c_fc"),
-                (a.fchAct, BT * 4 * C, "mlp.activation"), (a.res3, BT * C, "mlp.c_proj+residual"),
-            ]
-            for (ptr, n, name) in checks { if let bad = findNonFinite(ptr, n, l, name) { return bad } }
-        }
-        return findNonFinite(lnf, BT * C, nil, "ln_f")
+    /// Scans block l's activations of a forward over `rows` positions in order; the first NaN/Inf.
+    func findNonFinite(block l: Int, rows BT: Int) -> NonFiniteActivation? {
+        let C = config.modelDim, a = blocks[l]
+        let checks: [(UnsafeMutablePointer<Float>, Int, String)] = [
+            (a.ln1, BT * C, "ln_1"), (a.qkv, BT * 3 * C, "attn.c_attn"), (a.atty, BT * C, "attn.output"),
+            (a.res2, BT * C, "attn.c_proj+residual"), (a.ln2, BT * C, "ln_2"), (a.fch, BT * 4 * C, "mlp.c_fc"),
+            (a.fchAct, BT * 4 * C, "mlp.activation"), (a.res3, BT * C, "mlp.c_proj+residual"),
+        ]
+        for (ptr, n, name) in checks { if let bad = findNonFinite(ptr, n, l, name) { return bad } }
+        return nil
     }
 
     func findNonFinite(_ ptr: UnsafePointer<Float>, _ n: Int, _ layer: Int?, _ name: String) -> NonFiniteActivation? {

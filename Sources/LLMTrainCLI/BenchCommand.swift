@@ -81,11 +81,11 @@ struct BenchCommand: ParsableCommand {
             BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
             let result = ModelBenchmark.run(config: config.model, batchSize: config.train.microBatch,
                                             sequenceLength: config.train.sequenceLength, warmupSteps: warmup, steps: steps,
-                                            seed: UInt64(config.train.seed))
+                                            seed: UInt64(config.train.seed), recompute: config.train.recompute)
             print("model: \(config.model.layers) layers, d_model \(config.model.modelDim), \(config.model.heads) "
                   + "heads, vocab \(config.model.vocabSize); batch \(config.train.microBatch) x "
-                  + "\(config.train.sequenceLength); \(result.threads) thread(s), OpenBLAS kernel \(result.blasCore), "
-                  + "elementwise kernels \(result.kernels)")
+                  + "\(config.train.sequenceLength); recompute \(config.train.recompute.rawValue); \(result.threads) "
+                  + "thread(s), OpenBLAS kernel \(result.blasCore), elementwise kernels \(result.kernels)")
             print("\(format(result.msPerStep, 2)) ms/step | \(Int(result.tokensPerSecond)) tokens/s | MFU "
                   + "\(format(result.mfu * 100, 1))% | peak RSS \(Int(result.peakRSSMB)) MB")
             print("sgemm on the same threads, same run: \(format(result.sgemmGFLOPs, 1)) GFLOP/s; the model runs at "

@@ -168,3 +168,60 @@ final class ThreadingTests: XCTestCase {
         assertBitIdentical(g1, g2, "gradients")
     }
 }
+
+/// Recomputation runs the forward's kernels again on the kept inputs, so it must not change a bit.
+final class RecomputeTests: XCTestCase {
+    func lossesAndGradients(_ recompute: Recompute, activation: GPTConfig.Activation, threads: Int) -> ([Float], [Float]) {
+        let saved = BLASThreads.current
+        BLASThreads.set(threads)
+        defer { BLASThreads.set(saved) }
+        // Three layers (the last block's buffers are reused, the others recomputed), two attention
+        // tiles, and 320 positions: two chunks of the LM head (256 + 64).
+        let config = GPTConfig(vocabSize: 128, contextLength: 80, layers: 3, heads: 2, modelDim: 32, activation: activation)
+        let B = 4, T = 80
+        let model = GPT(config: config, batchSize: B, sequenceLength: T, seed: 9, recompute: recompute)
+        var rng = SplitMix64(seed: 10)
+        let tokens = (0...(B * T)).map { _ in Int32(rng.next() % 128) }
+        model.forward(inputs: tokens, targets: nil)
+        let logits = Array(model.logits)
+        var losses: [Float] = []
+        for lossScale: Float in [1, 0.5] {   // two backward passes accumulate, as gradient accumulation does
+            losses.append(model.forward(inputs: tokens, targets: Array(tokens[1...])))
+            model.backward(lossScale: lossScale)
+        }
+        return (losses + logits, Array(model.gradients))
+    }
+
+    func testRecomputedGradientsAreBitIdentical() {
+        for activation in GPTConfig.Activation.allCases {
+            for threads in [1, 2] {
+                let (l0, g0) = lossesAndGradients(.none, activation: activation, threads: threads)
+                XCTAssertTrue(g0.contains { $0 != 0 } && l0.allSatisfy(\.isFinite))
+                for recompute in [Recompute.attention, .blocks] {
+                    let (l, g) = lossesAndGradients(recompute, activation: activation, threads: threads)
+                    let what = "\(recompute) vs none, \(activation), \(threads) thread(s)"
+                    assertBitIdentical(l, l0, "losses and logits, " + what)
+                    assertBitIdentical(g, g0, "gradients, " + what)
+                }
+            }
+        }
+    }
+
+    /// The trunk alone (task heads) over fewer rows than the model was built for.
+    func testRecomputedTrunkGradientsAreBitIdentical() {
+        let config = GPTConfig(vocabSize: 64, contextLength: 80, layers: 2, heads: 2, modelDim: 32)
+        var rng = SplitMix64(seed: 11)
+        let tokens = (0..<(2 * 70)).map { _ in Int32(rng.next() % 64) }
+        let dHidden = (0..<(2 * 70 * 32)).map { _ in Float(Int(rng.next() % 200) - 100) / 100 }
+        func gradients(_ recompute: Recompute) -> [Float] {
+            let model = GPT(config: config, batchSize: 3, sequenceLength: 80, seed: 12, recompute: recompute)
+            model.forwardHidden(inputs: tokens, batch: 2, time: 70)
+            model.backwardHidden(dHidden)
+            return Array(model.gradients)
+        }
+        let reference = gradients(.none)
+        XCTAssertTrue(reference.contains { $0 != 0 })
+        assertBitIdentical(gradients(.attention), reference, "attention vs none")
+        assertBitIdentical(gradients(.blocks), reference, "blocks vs none")
+    }
+}

@@ -36,8 +36,9 @@ public struct ModelBenchmarkResult: Sendable {
 /// Times full training steps (zero grads, forward, backward, clip, AdamW) on random tokens.
 public enum ModelBenchmark {
     public static func run(config: GPTConfig, batchSize: Int, sequenceLength: Int, warmupSteps: Int = 2,
-                           steps: Int = 10, seed: UInt64 = 1337) -> ModelBenchmarkResult {
-        let model = GPT(config: config, batchSize: batchSize, sequenceLength: sequenceLength, seed: seed)
+                           steps: Int = 10, seed: UInt64 = 1337, recompute: Recompute = .none) -> ModelBenchmarkResult {
+        let model = GPT(config: config, batchSize: batchSize, sequenceLength: sequenceLength, seed: seed,
+                        recompute: recompute)
         let optimizer = AdamW(parameterCount: model.parameterCount)
         let n = batchSize * sequenceLength
         var rng = SplitMix64(seed: seed ^ 0x5EED)

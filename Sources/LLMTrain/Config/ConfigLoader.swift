@@ -50,10 +50,8 @@ extension TrainConfig {
     /// what is optimised (the step budget, threads, micro-batching, logging, evaluation, saving).
     public static let resumableFields: Set<String> = [
         "train.steps", "train.threads", "train.micro_batch", "train.log_every", "train.max_bad_steps",
-        "train.drift_check_every", "train.shard_optimizer", "train.step_timeout_s", "eval.every", "eval.sequences",
-        "checkpoint.every", "checkpoint.keep_last",
-        "train.drift_check_every", "train.shard_optimizer", "eval.every", "eval.sequences",
-        "checkpoint.every", "checkpoint.keep_last", "checkpoint.async",
+        "train.drift_check_every", "train.shard_optimizer", "train.step_timeout_s", "train.recompute",
+        "eval.every", "eval.sequences", "checkpoint.every", "checkpoint.keep_last", "checkpoint.async",
         // The tokenizer itself is checked against the checkpoint's by its sha256.
         "data.tokenizer",
     ]

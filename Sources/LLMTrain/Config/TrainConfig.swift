@@ -85,12 +85,15 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         /// > 0: a rank whose step (evaluation and checkpoint included) takes longer than this many
         /// seconds ends the job, naming itself, so `launch` restarts it; 0: no watchdog.
         public var stepTimeout = 0.0
+        /// `none`, `attention` or `blocks`: which block activations the backward recomputes instead
+        /// of keeping (see `Recompute`); memory for compute, the same numbers either way.
+        public var recompute = Recompute.none
         public init() {}
         enum CodingKeys: String, CodingKey {
             case steps, globalBatch = "global_batch", microBatch = "micro_batch"
             case sequenceLength = "sequence_length", seed, threads, logEvery = "log_every"
             case maxBadSteps = "max_bad_steps", driftCheckEvery = "drift_check_every"
-            case shardOptimizer = "shard_optimizer", stepTimeout = "step_timeout_s"
+            case shardOptimizer = "shard_optimizer", stepTimeout = "step_timeout_s", recompute
         }
     }
 

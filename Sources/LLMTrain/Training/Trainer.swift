@@ -90,7 +90,7 @@ public final class Trainer {
         let context = ObjectiveContext(config: config, plan: plan, rank: comm.rank, datasetDirectory: data.directory)
         objective = try makeObjective?(context) ?? LanguageModelObjective(context: context, data: data)
         model = GPT(config: config.model, batchSize: plan.microBatch, sequenceLength: config.train.sequenceLength, seed: seed,
-                    extraTensors: objective.headTensors)
+                    extraTensors: objective.headTensors, recompute: config.train.recompute)
         model.debugChecks = options.debug
         optimizer = AdamW(parameterCount: model.parameterCount, config: config.optimizer.adamW)
         schedule = LearningRateSchedule(maxLR: config.optimizer.learningRate, minLR: config.optimizer.minLearningRate,
