@@ -19,7 +19,8 @@ extension GPT {
         }
         // As `backward`: dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf
         sgemm(m: B * T, n: C, k: V, a: dlogits, lda: V, b: p + layout.wte, ldb: C, beta: 0, c: dsmall, ldc: C)
-        sgemm(transA: true, m: V, n: C, k: B * T, a: dlogits, lda: V, b: lnf, ldb: C, beta: 1, c: g + layout.wte, ldc: C)
+        sgemm(transA: true, m: V, n: C, k: B * T, a: dlogits, lda: V, b: lnf, ldb: C, beta: 1, c: g + layout.wte,
+              ldc: C)
         perExampleNorms?.tiedHead = (UnsafePointer(dlogits), UnsafePointer(lnf), V)
         backwardHidden(dsmall)
         perExampleNorms?.tiedHead = nil
