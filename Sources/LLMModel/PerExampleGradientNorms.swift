@@ -12,6 +12,11 @@
 /// - position embedding: each position is its own row, so sum_t ||G_t||^2.
 /// - token embedding: rows are shared by equal tokens, so sum over distinct tokens of
 ///   ||sum_{t: token_t = v} G_t||^2.
+/// - tied LM head (language-model DP-SGD, `tiedHead` set): wte's gradient is also the head's,
+///   sum_t g_t h_t^T (g_t: logit gradients, h_t: final hidden state), so the token embedding's
+///   term gains ||head||^2 = sum_{t,t'} (g_t . g_t')(h_t . h_t') and the cross term
+///   2 <head, emb> = 2 sum_{t,s} g_t[x_s] (h_t . e_s) (e_s: the embedding's output gradient at s,
+///   x_s its token), both from T x T Gram matrices instead of a V x C gradient per example.
 /// Padding positions after a post (causal attention) have zero gradients and add nothing.
 /// Sums are in Double: the norms decide clipping, and a few thousand terms of mixed sign add up.
 public final class PerExampleGradientNorms {
@@ -19,6 +24,10 @@ public final class PerExampleGradientNorms {
     public private(set) var squaredNorms: [Double] = []
     private var batch = 0, time = 0
     private var scratch: [Float] = []
+
+    /// Set around a language-model backward (`GPT.backward(probabilities:windowWeights:)`): the
+    /// logit gradients (B, T, V) and final hidden states (B, T, C) of the tied head.
+    var tiedHead: (dlogits: UnsafePointer<Float>, hidden: UnsafePointer<Float>, vocab: Int)?
 
     public init() {}
 
@@ -109,6 +118,41 @@ public final class PerExampleGradientNorms {
             }
             squaredNorms[b] += positions + rows
         }
+        if let tiedHead { tiedHeadTerms(tiedHead, tokens: tokens, embeddingGradient: outputGradient, channels: C) }
+    }
+
+    /// ||head_b||^2 + 2 <head_b, emb_b> for every example (see the type's comment).
+    private func tiedHeadTerms(_ head: (dlogits: UnsafePointer<Float>, hidden: UnsafePointer<Float>, vocab: Int),
+                               tokens: UnsafePointer<Int32>, embeddingGradient: UnsafePointer<Float>, channels C: Int) {
+        let T = time, B = batch, V = head.vocab, need = 3 * T * T
+        if scratch.count < need * Parallel.workers { scratch = [Float](repeating: 0, count: need * Parallel.workers) }
+        var sums = [Double](repeating: 0, count: B)
+        scratch.withUnsafeMutableBufferPointer { buffer in
+            sums.withUnsafeMutableBufferPointer { out in
+                let base = buffer.baseAddress!, o = out.baseAddress!
+                Parallel.indexedChunks(B, minChunk: 1) { worker, examples in
+                    let gg = base + worker * need, hh = gg + T * T, he = hh + T * T
+                    for b in examples {
+                        let G = head.dlogits + b * T * V, H = head.hidden + b * T * C
+                        let E = embeddingGradient + b * T * C, x = tokens + b * T
+                        sgemm(transB: true, m: T, n: T, k: V, a: G, lda: V, b: G, ldb: V, beta: 0, c: gg, ldc: T,
+                              parallel: false)
+                        sgemm(transB: true, m: T, n: T, k: C, a: H, lda: C, b: H, ldb: C, beta: 0, c: hh, ldc: T,
+                              parallel: false)
+                        // he[t, s] = h_t . e_s
+                        sgemm(transB: true, m: T, n: T, k: C, a: H, lda: C, b: E, ldb: C, beta: 0, c: he, ldc: T,
+                              parallel: false)
+                        var headSquares = 0.0, cross = 0.0
+                        for i in 0..<(T * T) { headSquares += Double(gg[i]) * Double(hh[i]) }
+                        for t in 0..<T {
+                            for s in 0..<T { cross += Double(G[t * V + Int(x[s])]) * Double(he[t * T + s]) }
+                        }
+                        o[b] = headSquares + 2 * cross
+                    }
+                }
+            }
+        }
+        for b in 0..<B { squaredNorms[b] += sums[b] }
     }
 
     private static func squaredColumnSums(_ G: UnsafePointer<Float>, rows T: Int, columns O: Int) -> Double {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LLMComm
+import LLMPrivacy
 import LLMReport
 import LLMTrain
 
@@ -29,7 +30,8 @@ struct TrainCommand: LaunchableCommand {
     mutating func run() throws {
         let comm = try MPICommunicator.world()
         do {
-            let trainer = try Trainer(options: try trainOptions(), comm: comm)
+            let trainer = try Trainer(options: try trainOptions(), comm: comm,
+                                      privateLanguageModel: { try PrivateLanguageModel(context: $0, windows: $1) })
             try trainer.run()
             if comm.isCoordinator { print(RunPlots.afterTraining(URL(fileURLWithPath: options.runDirectory(default: "runs/default")))) }
         } catch {

@@ -25,7 +25,8 @@ final class PrivacyAuditTests: XCTestCase {
     }
 
     /// The audit of the toy corpus: 3 canaries planted 20 times, 6 controls, every 3-digit secret ranked.
-    func audit(_ work: TrainingRun, ranks: Int = 1) throws -> (Launcher.Result, String) {
+    func audit(_ work: TrainingRun, ranks: Int = 1, steps: Int = 400, extra: [String] = []) throws
+        -> (Launcher.Result, String) {
         let corpus = work.directory.appendingPathComponent("corpus.txt")
         try writeCorpus(corpus)
         let run = work.path + "/audit"
@@ -33,9 +34,9 @@ final class PrivacyAuditTests: XCTestCase {
             "privacy-audit", "--config", "Configs/tiny.yaml", "--input", corpus.path, "--run-dir", run,
             "--set", "model.vocab_size=300", "--set", "model.context_length=32",
             "--set", "train.sequence_length=32", "--set", "train.log_every=100", "--set", "eval.every=0",
-            "--set", "eval.sequences=8", "--set", "checkpoint.every=0", "--steps", "400",
+            "--set", "eval.sequences=8", "--set", "checkpoint.every=0", "--steps", "\(steps)",
             "--digits", "3", "--insertions", "20", "--canaries", "3", "--controls", "6", "--candidates", "1000",
-        ]
+        ] + extra
         let result = ranks == 1 ? try Launcher.run("swift-llm-train", arguments, directory: repositoryRoot)
             : try Launcher.mpirun(ranks, "swift-llm-train", arguments, directory: repositoryRoot)
         return (result, run)
@@ -60,6 +61,10 @@ final class PrivacyAuditTests: XCTestCase {
             canaries.filter { $0["insertions"] as! Int == insertions }.map { $0["exposure_bits"] as! Double }
         }
         let planted = bits(20), controls = bits(0)
+        let training = report["training"] as! [String: Any]
+        XCTAssertNil(training["privacy"], "trained without DP")
+        XCTAssertGreaterThan(training["validation_loss"] as! Double, 0)
+        XCTAssertTrue(result.stdout.contains("DP-SGD: off"), result.stdout)
         XCTAssertEqual(planted.count, 3)
         XCTAssertEqual(controls.count, 6)
         let plantedMean = planted.reduce(0, +) / 3, controlMean = controls.reduce(0, +) / 6
@@ -87,6 +92,19 @@ final class PrivacyAuditTests: XCTestCase {
             XCTAssertLessThanOrEqual(abs(x - y), 1, "candidates above each canary: 1 rank \(higherOne), "
                                                     + "2 ranks \(higherTwo)")
         }
+    }
+
+    /// With DP-SGD (`--set privacy.*`, the example a window) the report and table carry the
+    /// guarantee: epsilon just under privacy.target_epsilon after the run's steps.
+    func testPrivateAuditRecordsEpsilon() throws {
+        let (result, run) = try audit(try TrainingRun(self, "privacy-audit-dp"), steps: 30, extra: [
+            "--set", "privacy.enabled=true", "--set", "privacy.target_epsilon=8", "--set", "optimizer.grad_clip=0",
+        ])
+        XCTAssertEqual(result.status, 0, result.output)
+        let privacy = (try canaries(run).report["training"] as! [String: Any])["privacy"] as! [String: Any]
+        XCTAssertLessThanOrEqual(privacy["epsilon"] as! Double, 8)
+        XCTAssertGreaterThan(privacy["epsilon"] as! Double, 7.9)
+        XCTAssertTrue(result.stdout.contains("DP-SGD: epsilon "), result.stdout)
     }
 
     func testRefusesADatasetOfItsOwnAndTooSmallASpace() throws {

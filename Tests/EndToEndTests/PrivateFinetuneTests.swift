@@ -67,14 +67,4 @@ extension FinetuneTests {
         XCTAssertLessThanOrEqual(privacy["epsilon"] as! Double, 3)
         XCTAssertGreaterThan(privacy["epsilon"] as! Double, 2.98)
     }
-
-    /// DP-SGD for the language model is refused, naming the field.
-    func testPrivateLanguageModelTrainingIsRefused() throws {
-        let run = try TrainingRun(self, "dp-lm")
-        let result = try Launcher.run("swift-llm-train", ["train"] + quickRun + ["--steps", "1", "--run-dir", run.path,
-                                                                                "--set", "privacy.enabled=true"],
-                                      directory: repositoryRoot)
-        XCTAssertNotEqual(result.status, 0)
-        XCTAssertTrue(result.output.contains("privacy.enabled"), result.output)
-    }
 }

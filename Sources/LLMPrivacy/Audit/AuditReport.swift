@@ -1,4 +1,5 @@
 import Foundation
+import LLMTrain
 
 /// What `privacy-audit` measured, as `RUN_DIR/privacy-audit.json` (snake_case keys) and a table.
 public struct AuditReport: Codable, Equatable, Sendable {
@@ -28,11 +29,15 @@ public struct AuditReport: Codable, Equatable, Sendable {
         /// tokensSeen / trainTokens: a canary planted k times was seen about k x epochs times.
         public var epochs: Double
         public var finalTrainLoss: Double?
+        /// The last evaluation's validation loss: what DP costs in utility.
+        public var validationLoss: Double?
         public var checkpoint: String
+        /// DP-SGD's epsilon (at delta), noise multiplier and clipping; nil when trained without it.
+        public var privacy: PrivacySpent?
 
         enum CodingKeys: String, CodingKey {
             case steps, tokensSeen = "tokens_seen", trainTokens = "train_tokens", epochs
-            case finalTrainLoss = "final_train_loss", checkpoint
+            case finalTrainLoss = "final_train_loss", validationLoss = "validation_loss", checkpoint, privacy
         }
     }
 
@@ -84,6 +89,14 @@ public struct AuditReport: Codable, Equatable, Sendable {
             lines.append(String(format: "training: %d steps, %d tokens = %.2f epochs of %d train tokens, "
                                 + "final train loss %.3f", t.steps, t.tokensSeen, t.epochs, t.trainTokens,
                                 t.finalTrainLoss ?? .nan))
+            lines.append(String(format: "validation loss %.4f", t.validationLoss ?? .nan))
+            if let p = t.privacy {
+                lines.append("DP-SGD: epsilon " + (p.epsilon.map { String(format: "%.3f", $0) } ?? "∞")
+                             + String(format: " at delta %.1e, noise multiplier %.4f, max_grad_norm %g, q %.4g",
+                                      p.delta, p.noiseMultiplier, p.maxGradNorm, p.sampleRate))
+            } else {
+                lines.append("DP-SGD: off (no privacy guarantee)")
+            }
         }
         return lines.joined(separator: "\n")
     }

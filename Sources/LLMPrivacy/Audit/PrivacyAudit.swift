@@ -64,7 +64,8 @@ public enum PrivacyAudit {
         if !failure.isEmpty { throw TrainingError(String(decoding: failure, as: UTF8.self)) }
 
         config.data.dataset = data.path
-        let state = try Trainer(options: TrainOptions(config: config, runDirectory: run), comm: comm).run()
+        let state = try Trainer(options: TrainOptions(config: config, runDirectory: run), comm: comm,
+                                privateLanguageModel: { try PrivateLanguageModel(context: $0, windows: $1) }).run()
         guard comm.isCoordinator else { return nil }
 
         guard let latest = try CheckpointStore(runDirectory: run, keepLast: config.checkpoint.keepLast).latest() else {
@@ -80,7 +81,9 @@ public enum PrivacyAudit {
         var report = try score(saved: saved, format: options.format, canaries: canaries,
                                candidates: options.candidates, rng: &rng)
         report.training = .init(steps: state.step, tokensSeen: state.tokensSeen, trainTokens: trainTokens,
-                                epochs: epochs, finalTrainLoss: state.lastTrainLoss, checkpoint: latest.directory.path)
+                                epochs: epochs, finalTrainLoss: state.lastTrainLoss,
+                                validationLoss: state.lastValidationLoss, checkpoint: latest.directory.path,
+                                privacy: state.privacy)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try DurableFile.writeAtomically(try encoder.encode(report), to: run.appendingPathComponent(reportFile).path)

@@ -137,7 +137,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         }
     }
 
-    /// DP-SGD (LLMPrivacy; `finetune` only): each example's gradient clipped to `max_grad_norm`,
+    /// DP-SGD (LLMPrivacy; the example is a post for `finetune`, a window for `train`): each
+    /// example's gradient clipped to `max_grad_norm`,
     /// Gaussian noise of std `noise_multiplier x max_grad_norm` on the batch's sum, examples
     /// Poisson-sampled with rate train.global_batch / (training examples), the sum divided by
     /// train.global_batch (the expected batch). The accountant reports epsilon at `delta`.

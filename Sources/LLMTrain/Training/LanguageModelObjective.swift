@@ -1,6 +1,13 @@
 import Foundation
 import LLMComm
+import LLMData
 import LLMModel
+
+/// DP-SGD's step for the language model (LLMPrivacy implements it): Poisson-sampled windows,
+/// each window's gradient clipped, the noise and accountant of `GradientPrivacy`.
+public protocol PrivateLanguageModelStep: GradientPrivacy {
+    func accumulateGradients(step: Int, model: GPT, windows: WindowSampler, debug: Bool) throws -> BatchStatistics
+}
 
 /// Next-token prediction on fixed windows of the token stream, through the tied LM head: the
 /// pre-training objective. Rank r takes the r-th contiguous slice of each global batch
@@ -12,13 +19,17 @@ final class LanguageModelObjective: TrainingObjective {
     let data: TrainingData
     /// One micro-batch of inputs and targets, allocated once.
     let inputs, targets: UnsafeMutableBufferPointer<Int32>
+    /// `privacy.enabled`: the step is DP-SGD's, not the fixed-window one below.
+    let privateStep: PrivateLanguageModelStep?
+    var privacy: GradientPrivacy? { privateStep }
 
     var headTensors: [(name: String, shape: [Int])] { [] }
     var task: TaskIdentity? { nil }
     var description: String { data.description }
 
-    init(context: ObjectiveContext, data: TrainingData) {
+    init(context: ObjectiveContext, data: TrainingData, privateStep: PrivateLanguageModelStep?) {
         config = context.config
+        self.privateStep = privateStep
         plan = context.plan
         rank = context.rank
         self.data = data
@@ -35,6 +46,8 @@ final class LanguageModelObjective: TrainingObjective {
     }
 
     func accumulateGradients(step: Int, model: GPT, debug: Bool) throws -> BatchStatistics {
+        if let privateStep { return try privateStep.accumulateGradients(step: step, model: model, windows: data.train,
+                                                                        debug: debug) }
         let T = config.train.sequenceLength
         var lossSum = 0.0
         for micro in 0..<plan.accumulationSteps {

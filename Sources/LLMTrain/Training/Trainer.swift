@@ -70,9 +70,11 @@ public final class Trainer {
     var snapshot: CheckpointSnapshot?
     var pendingSave: PendingSave?
 
-    /// `makeObjective` builds a task objective (LLMTasks); nil trains the language model.
+    /// `makeObjective` builds a task objective (LLMTasks); nil trains the language model, with
+    /// `privacy.enabled` by the step `privateLanguageModel` makes for the train split's window count (LLMPrivacy).
     public init(options: TrainOptions, comm: Communicator,
-                makeObjective: ((ObjectiveContext) throws -> TrainingObjective)? = nil) throws {
+                makeObjective: ((ObjectiveContext) throws -> TrainingObjective)? = nil,
+                privateLanguageModel: ((ObjectiveContext, Int) throws -> PrivateLanguageModelStep)? = nil) throws {
         self.options = options
         let config = options.config
         faults = try FaultPlan.fromEnvironment(runDirectory: options.runDirectory)
@@ -88,7 +90,9 @@ public final class Trainer {
                         : (comm.worldSize > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount))
         let seed = UInt64(config.train.seed)
         let context = ObjectiveContext(config: config, plan: plan, rank: comm.rank, datasetDirectory: data.directory)
-        objective = try makeObjective?(context) ?? LanguageModelObjective(context: context, data: data)
+        objective = try makeObjective?(context) ?? LanguageModelObjective(
+            context: context, data: data,
+            privateStep: config.privacy.enabled ? try privateLanguageModel?(context, data.train.windowCount) : nil)
         model = GPT(config: config.model, batchSize: plan.microBatch, sequenceLength: config.train.sequenceLength, seed: seed,
                     extraTensors: objective.headTensors, recompute: config.train.recompute)
         model.debugChecks = options.debug
@@ -103,8 +107,8 @@ public final class Trainer {
         state.modelRNGState = model.rng.state
         state.task = objective.task
         if config.privacy.enabled && objective.privacy == nil {
-            throw TrainingError("privacy.enabled: DP-SGD is implemented for `finetune` (task objectives) only; "
-                                + "train the language model without it")
+            throw TrainingError("privacy.enabled: this trainer was built without DP-SGD for the language model "
+                                + "(the CLI's `train` and `privacy-audit` have it); train without privacy.enabled")
         }
 
         if let resume = try resolveAuto(options.resume) {
