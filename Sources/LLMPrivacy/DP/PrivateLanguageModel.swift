@@ -23,6 +23,12 @@ public final class PrivateLanguageModel: PrivateLanguageModelStep {
     }
 
     public init(context: ObjectiveContext, windows: Int) throws {
+        // The clipped second backward re-reads the whole (B, T, V) probabilities, which only
+        // recompute none keeps (the other modes hold one chunk of positions at a time).
+        guard context.config.train.recompute == .none else {
+            throw TrainingError("privacy.enabled with train.recompute: \(context.config.train.recompute.rawValue): "
+                                + "DP-SGD language-model training needs train.recompute: none")
+        }
         dpsgd = try DPSGD(section: context.config.privacy, examples: windows,
                           globalBatch: context.config.train.globalBatch, steps: context.config.train.steps)
         plan = context.plan
