@@ -19,9 +19,9 @@ struct LaunchCommand: ParsableCommand {
 
         Ctrl-C or SIGTERM to launch stops the job for good: launch forwards it to mpirun as \
         SIGUSR1, which Open MPI passes to every rank; the ranks finish their step, save a \
-        checkpoint and exit, and launch does not relaunch. SIGTERM to a rank does the same, \
-        and so does SIGTERM to mpirun when --stop-grace gives the ranks time to save. Running the \
-        same command again continues the run.
+        checkpoint and exit, and launch does not relaunch. SIGTERM to a rank does the same. \
+        SIGTERM to mpirun itself is not yet reliable (a known problem, see README): stop through \
+        launch. Running the same command again continues the run.
 
         Examples:
           swift-llm-train launch -n 2 -- train --config Configs/tiny.yaml --run-dir runs/tiny
