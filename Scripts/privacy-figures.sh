@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # DP-SGD figures, measured in one run on this machine (release build, one process each):
 # 1. Step speed: non-private and DP-SGD fine-tuning alternated, PAIRS pairs of SPEED_STEPS
-#    steps, tokens/s (real tokens) of each; the ratio of the medians.
+#    steps, tokens/s (real tokens) of each; the ratio of the medians. Then the same for
+#    language-model training of Configs/tiny.yaml (LM_STEPS steps, its embedded corpus prepared once).
 # 2. sentiment-en (Configs/sentiment-en.yaml, fine-tuned from Configs/pretrain-small.yaml) without
 #    DP, with per-example clipping alone (no noise), and with DP-SGD at epsilon = 8, 3, 1 (privacy.target_epsilon picks the noise for the
 #    300 steps; delta = 1/N): test macro-F1 and accuracy of each run's best checkpoint.
@@ -10,10 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/privacy-figures}
-BIN=.build/release/swift-llm-train
+BIN=${BIN:-.build/release/swift-llm-train}   # BIN=path measures another build of the binary
 EPSILONS=${EPSILONS:-"8 3 1"}
 PAIRS=${PAIRS:-3}
 SPEED_STEPS=${SPEED_STEPS:-40}
+LM_STEPS=${LM_STEPS:-200}
 DP="--set privacy.enabled=true --set privacy.max_grad_norm=1 --set optimizer.grad_clip=0"
 swift build -c release >/dev/null
 mkdir -p "$OUT"
@@ -30,6 +32,20 @@ ONLY=${ONLY:-}
         $BIN finetune $COMMON $extra --steps "$SPEED_STEPS" --run-dir "$run" > "$run.log"
     done
 done
+if [ "$ONLY" != utility ]; then
+    [ -e "$OUT/tiny-data/data" ] || $BIN train --config Configs/tiny.yaml --steps 1 --run-dir "$OUT/tiny-data" \
+        > "$OUT/tiny-data.log"
+    for pair in $(seq "$PAIRS"); do
+        for kind in plain dp; do
+            run="$OUT/speed-lm-$kind-$pair"
+            rm -rf "$run"
+            extra="--set eval.every=0 --set checkpoint.every=0 --set train.log_every=20"
+            [ "$kind" = plain ] || extra="$extra $DP --set privacy.noise_multiplier=1"
+            $BIN train --config Configs/tiny.yaml --set data.dataset="$OUT/tiny-data/data" $extra --steps "$LM_STEPS" \
+                --run-dir "$run" > "$run.log"
+        done
+    done
+fi
 [ "$ONLY" = speed ] || for setting in none clip $EPSILONS; do
     run="$OUT/utility-$setting"
     rm -rf "$run"
@@ -59,16 +75,20 @@ for s in ([] if only == "speed" else ["none", "clip"] + epsilons):
     name = {"none": "without DP", "clip": "clipping only"}.get(s, "DP-SGD, target " + s)
     print(f"| {name} | {eps} | {sigma} | "
           f"{test['macro_f1']:.4f} | {test['accuracy']:.4f} |")
-rates = {"plain": [1], "dp": [1]}
-for kind in ([] if only == "utility" else ["plain", "dp"]):
-    rates[kind] = []
-    for pair in range(1, 100):
-        try: train = events(f"{out}/speed-{kind}-{pair}/metrics.jsonl", "train")[1:]  # the first window warms up
-        except FileNotFoundError: break
-        rates[kind].append(statistics.mean(e["tokens_per_s"] for e in train))
-plain, dp = statistics.median(rates["plain"]), statistics.median(rates["dp"])
-if only != "utility": print(f"\nstep speed, tokens/s per run (alternated): non-private {[round(r) for r in rates['plain']]}, "
-      f"DP-SGD {[round(r) for r in rates['dp']]}")
-if only != "utility": print(f"DP-SGD step time / non-private step time (medians): {plain / dp:.2f}x")
+def speeds(prefix, name):
+    rates = {}
+    for kind in ["plain", "dp"]:
+        rates[kind] = []
+        for pair in range(1, 100):
+            try: train = events(f"{out}/{prefix}{kind}-{pair}/metrics.jsonl", "train")[1:]  # the first window warms up
+            except FileNotFoundError: break
+            rates[kind].append(statistics.mean(e["tokens_per_s"] for e in train))
+    plain, dp = statistics.median(rates["plain"]), statistics.median(rates["dp"])
+    print(f"\n{name}: tokens/s per run (alternated): non-private {[round(r) for r in rates['plain']]}, "
+          f"DP-SGD {[round(r) for r in rates['dp']]}")
+    print(f"{name}: DP-SGD step time / non-private step time (medians): {plain / dp:.2f}x")
+if only != "utility":
+    speeds("speed-", "sentiment-en fine-tuning")
+    speeds("speed-lm-", "tiny.yaml language-model training")
 print(open(f"{out}/uptime.txt").read())
 PY

@@ -82,7 +82,8 @@ public final class GPT {
     public var debugChecks = false
     /// Set by every forward when `debugChecks` is on: the first non-finite activation, or nil.
     public private(set) var nonFinite: NonFiniteActivation?
-    /// When set, `backwardHidden` also gathers each example's squared gradient norm into it (DP-SGD).
+    /// When set (DP-SGD), `backwardHidden` gathers each example's squared gradient norm into it and
+    /// leaves the parameter gradients to its book-keeping (see `backwardHidden`).
     public var perExampleNorms: PerExampleGradientNorms?
 
     let layout: ParameterLayout
@@ -364,6 +365,9 @@ public final class GPT {
 
     /// Adds into `gradients` the trunk's part of the gradient, given d(loss)/d(hidden) (b, t, C)
     /// for the rows of the last forward. `dHidden` is read before any scratch is overwritten.
+    /// With `perExampleNorms` set (DP-SGD), the backward propagates input gradients and gathers
+    /// the per-example norms; the parameter gradients wait in the collector's book for the clip
+    /// factors (`PerExampleGradientNorms.addClippedWeightGradients`).
     public func backwardHidden(_ dHidden: UnsafePointer<Float>) {
         let B = lastBatch, T = lastTime, C = config.modelDim, NH = config.heads, BT = B * T
         precondition(BT > 0, "backwardHidden needs a forward first")
@@ -371,10 +375,38 @@ public final class GPT {
         dresidual.update(repeating: 0, count: BT * C)
         let lastResidual = blockInput(blocks.count)
         let norms = perExampleNorms
+        precondition(norms == nil || recompute == .none, "per-example clipping needs the forward's activations kept")
         norms?.reset(batch: B, time: T)
-        LayerNorm.backward(dinp: dresidual, dweight: g + layout.lnfw, dbias: g + layout.lnfb, scratch: lnScratch,
-                           dout: dHidden, inp: lastResidual, weight: p + layout.lnfw, mean: lnfMean, rstd: lnfRstd, rows: BT, channels: C)
-        norms?.layerNorm(input: lastResidual, mean: lnfMean, rstd: lnfRstd, outputGradient: dHidden, channels: C)
+        // A linear layer: d(input) now; its weight and bias gradients now or, clipping, from the book.
+        func linear(dinp: UnsafeMutablePointer<Float>, dweight: Int, dbias: Int, dout: UnsafeMutablePointer<Float>,
+                    inp: UnsafePointer<Float>, weight: Int, inChannels: Int, outChannels: Int) {
+            Matmul.backwardInput(dinp: dinp, dout: dout, weight: p + weight, rows: BT, inChannels: inChannels,
+                                 outChannels: outChannels)
+            norms?.linear(input: inp, outputGradient: dout, inChannels: inChannels, outChannels: outChannels)
+            weightGradient(dout, rowsPerExample: T, width: outChannels) { dout in
+                Matmul.backwardWeights(dweight: g + dweight, dbias: g + dbias, dout: dout, inp: inp, rows: BT,
+                                       inChannels: inChannels, outChannels: outChannels)
+            }
+        }
+        // A LayerNorm: adds d(input) into dresidual; its gain and shift gradients as a linear layer's.
+        func layerNorm(dweight: Int, dbias: Int, dout: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                       weight: Int, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>) {
+            guard let norms else {
+                LayerNorm.backward(dinp: dresidual, dweight: g + dweight, dbias: g + dbias, scratch: lnScratch, dout: dout,
+                                   inp: inp, weight: p + weight, mean: mean, rstd: rstd, rows: BT, channels: C)
+                return
+            }
+            LayerNorm.backward(dinp: dresidual, dweight: nil, dbias: nil, scratch: lnScratch, dout: dout, inp: inp,
+                               weight: p + weight, mean: mean, rstd: rstd, rows: BT, channels: C)
+            norms.layerNorm(input: inp, mean: mean, rstd: rstd, outputGradient: dout, channels: C)
+            let scratch = lnScratch
+            weightGradient(dout, rowsPerExample: T, width: C) { dout in
+                LayerNorm.backwardWeights(dweight: g + dweight, dbias: g + dbias, scratch: scratch, dout: dout, inp: inp,
+                                          mean: mean, rstd: rstd, rows: BT, channels: C)
+            }
+        }
+        layerNorm(dweight: layout.lnfw, dbias: layout.lnfb, dout: UnsafeMutablePointer(mutating: dHidden),
+                  inp: lastResidual, weight: layout.lnfw, mean: lnfMean, rstd: lnfRstd)
         // Walking down the blocks, dresidual holds d(res3), then d(res2), then d(block input).
         for l in stride(from: blocks.count - 1, through: 0, by: -1) {
             let a = blocks[l], w = layout.blocks[l], residual = blockInput(l)
@@ -382,33 +414,41 @@ public final class GPT {
             if recompute != .none && l != blocks.count - 1 {
                 forwardBlock(l, batch: B, time: T, through: recompute == .blocks ? .activation : .attention)
             }
-            Matmul.backward(dinp: dbig, dweight: g + w.fcprojw, dbias: g + w.fcprojb, dout: dresidual, inp: a.fchAct,
-                            weight: p + w.fcprojw, rows: BT, inChannels: 4 * C, outChannels: C)
-            norms?.linear(input: a.fchAct, outputGradient: dresidual, inChannels: 4 * C, outChannels: C)
+            linear(dinp: dbig, dweight: w.fcprojw, dbias: w.fcprojb, dout: dresidual, inp: a.fchAct, weight: w.fcprojw,
+                   inChannels: 4 * C, outChannels: C)
             switch config.activation {
             case .gelu: GELU.backward(dinp: dhidden, derivative: a.fchGrad, dout: dbig, count: BT * 4 * C)
             case .relu: ReLU.backward(dinp: dhidden, inp: a.fch, dout: dbig, count: BT * 4 * C)
             }
-            Matmul.backward(dinp: dsmall, dweight: g + w.fcw, dbias: g + w.fcb, dout: dhidden, inp: a.ln2,
-                            weight: p + w.fcw, rows: BT, inChannels: C, outChannels: 4 * C)
-            norms?.linear(input: a.ln2, outputGradient: dhidden, inChannels: C, outChannels: 4 * C)
-            LayerNorm.backward(dinp: dresidual, dweight: g + w.ln2w, dbias: g + w.ln2b, scratch: lnScratch,
-                               dout: dsmall, inp: a.res2, weight: p + w.ln2w, mean: a.ln2Mean, rstd: a.ln2Rstd, rows: BT, channels: C)
-            norms?.layerNorm(input: a.res2, mean: a.ln2Mean, rstd: a.ln2Rstd, outputGradient: dsmall, channels: C)
-            Matmul.backward(dinp: dsmall, dweight: g + w.projw, dbias: g + w.projb, dout: dresidual, inp: a.atty,
-                            weight: p + w.projw, rows: BT, inChannels: C, outChannels: C)
-            norms?.linear(input: a.atty, outputGradient: dresidual, inChannels: C, outChannels: C)
+            linear(dinp: dsmall, dweight: w.fcw, dbias: w.fcb, dout: dhidden, inp: a.ln2, weight: w.fcw,
+                   inChannels: C, outChannels: 4 * C)
+            layerNorm(dweight: w.ln2w, dbias: w.ln2b, dout: dsmall, inp: a.res2, weight: w.ln2w, mean: a.ln2Mean,
+                      rstd: a.ln2Rstd)
+            linear(dinp: dsmall, dweight: w.projw, dbias: w.projb, dout: dresidual, inp: a.atty, weight: w.projw,
+                   inChannels: C, outChannels: C)
             Attention.backward(dqkv: dbig, scratch: attentionScratch, dout: dsmall, qkv: a.qkv, stats: a.attStats,
                                batch: B, time: T, channels: C, heads: NH)
-            Matmul.backward(dinp: dsmall, dweight: g + w.qkvw, dbias: g + w.qkvb, dout: dbig, inp: a.ln1,
-                            weight: p + w.qkvw, rows: BT, inChannels: C, outChannels: 3 * C)
-            norms?.linear(input: a.ln1, outputGradient: dbig, inChannels: C, outChannels: 3 * C)
-            LayerNorm.backward(dinp: dresidual, dweight: g + w.ln1w, dbias: g + w.ln1b, scratch: lnScratch,
-                               dout: dsmall, inp: residual, weight: p + w.ln1w, mean: a.ln1Mean, rstd: a.ln1Rstd, rows: BT, channels: C)
-            norms?.layerNorm(input: residual, mean: a.ln1Mean, rstd: a.ln1Rstd, outputGradient: dsmall, channels: C)
+            linear(dinp: dsmall, dweight: w.qkvw, dbias: w.qkvb, dout: dbig, inp: a.ln1, weight: w.qkvw,
+                   inChannels: C, outChannels: 3 * C)
+            layerNorm(dweight: w.ln1w, dbias: w.ln1b, dout: dsmall, inp: residual, weight: w.ln1w, mean: a.ln1Mean,
+                      rstd: a.ln1Rstd)
         }
-        Encoder.backward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: dresidual, tokens: inputs, batch: B, time: T, channels: C)
         norms?.embeddings(tokens: inputs, outputGradient: dresidual, channels: C)
+        let tokens = inputs, wte = layout.wte, wpe = layout.wpe
+        weightGradient(dresidual, rowsPerExample: T, width: C, copy: false) { dout in
+            Encoder.backward(dwte: g + wte, dwpe: g + wpe, dout: dout, tokens: tokens, batch: B, time: T, channels: C)
+        }
+    }
+
+    /// A parameter gradient formed by `step` from an output gradient `dout` (the last forward's
+    /// rows, `rowsPerExample` per example, `width` floats each): run at once, or with
+    /// `perExampleNorms` set kept in its book until the clip factors are known (a copy of `dout`,
+    /// or with `copy: false` `dout` itself, which the caller then leaves alone until
+    /// `addClippedWeightGradients`).
+    public func weightGradient(_ dout: UnsafeMutablePointer<Float>, rowsPerExample: Int, width: Int, copy: Bool = true,
+                               _ step: @escaping (UnsafePointer<Float>) -> Void) {
+        guard let norms = perExampleNorms else { return step(dout) }
+        norms.keep(dout, rowsPerExample: rowsPerExample, width: width, copy: copy, step: step)
     }
 
     /// Scans block l's activations of a forward over `rows` positions in order; the first NaN/Inf.

@@ -4,7 +4,7 @@ import Foundation
 /// Splits work over `BLASThreads.current` threads, so one setting governs all compute. Every
 /// kernel partitions so that each output element is computed by one thread in a fixed order:
 /// results do not depend on the thread count.
-enum Parallel {
+public enum Parallel {
     static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     static var workers: Int { min(BLASThreads.current, cores) }
@@ -12,7 +12,7 @@ enum Parallel {
     /// Calls `body` on disjoint ranges covering 0..<count, concurrently when there is enough
     /// work (at least `minChunk` items per range) and more than one worker.
     @inline(__always)
-    static func chunks(_ count: Int, minChunk: Int, _ body: (Range<Int>) -> Void) {
+    public static func chunks(_ count: Int, minChunk: Int, _ body: (Range<Int>) -> Void) {
         let n = min(workers, count / max(minChunk, 1))
         if n <= 1 {
             body(0..<count)

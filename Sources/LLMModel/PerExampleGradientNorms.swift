@@ -1,6 +1,19 @@
-/// Squared L2 norms of each example's own gradient, gathered during one ordinary batched
-/// backward (`GPT.perExampleNorms`), without a backward pass per example ("ghost clipping",
-/// Li et al. 2021; Bu et al. 2022). DP-SGD clips each example's gradient with them.
+/// Squared L2 norms of each example's own gradient, gathered during one batched backward
+/// (`GPT.perExampleNorms`), without a backward pass per example ("ghost clipping", Li et al.
+/// 2021), and the clipped sum of the examples' gradients from that same backward ("book-keeping",
+/// Bu et al. 2022, "Differentially private optimization on large model at small cost").
+///
+/// Book-keeping: with a collector set, the backward propagates input gradients only (they do not
+/// depend on the clip factors: the backward is linear in each example's upstream gradient, and
+/// examples do not mix). Each parameter gradient's output gradient (e.g. a linear layer's G) is
+/// kept in this collector's book instead, with the step that forms the parameter gradient from it.
+/// Once all norms are known, `addClippedWeightGradients` scales each example's rows of every kept
+/// output gradient by its clip factor c_b and runs the steps: A^T (c . G) = sum_b c_b A_b^T G_b,
+/// one product per layer as in the plain backward. A DP-SGD micro-batch so costs one forward,
+/// one input-gradient backward, the norms and the weight products; the price is the book's
+/// memory, per position 11 C floats a block plus 2 C (ln_f, embeddings), and the LM head's
+/// (B, T, V) logit gradients in place (GPT-2 small at 4 x 1024: 1.7 GB). The kept steps read the
+/// forward's activations, so the backward must not recompute them (`train.recompute: none`).
 ///
 /// The backward hands every layer's saved input and output gradient to this collector; each
 /// layer's share of example b's squared norm has a small rule:
@@ -24,8 +37,20 @@ public final class PerExampleGradientNorms {
     public private(set) var squaredNorms: [Double] = []
     private var batch = 0, time = 0
     private var scratch: [Float] = []
+    /// The book: copies of the output gradients handed to `keep` (grown as needed, then reused),
+    /// and the steps that form the parameter gradients from them, in the backward's order.
+    private var book: [Float] = []
+    private var bookUsed = 0
+    private var kept: [Kept] = []
+    private struct Kept {
+        /// Where the output gradient is: the book at `offset`, or the caller's own buffer.
+        var offset: Int
+        var external: UnsafeMutablePointer<Float>?
+        var rowsPerExample, width: Int
+        var step: (UnsafePointer<Float>) -> Void
+    }
 
-    /// Set around a language-model backward (`GPT.backward(probabilities:windowWeights:)`): the
+    /// Set around a language-model backward (`GPT.backward(windowWeights:)`): the
     /// logit gradients (B, T, V) and final hidden states (B, T, C) of the tied head.
     var tiedHead: (dlogits: UnsafePointer<Float>, hidden: UnsafePointer<Float>, vocab: Int)?
 
@@ -36,6 +61,49 @@ public final class PerExampleGradientNorms {
         self.batch = batch
         self.time = time
         squaredNorms = [Double](repeating: 0, count: batch)
+        bookUsed = 0
+        kept = []
+    }
+
+    /// Keeps a parameter gradient for `addClippedWeightGradients`: `step` forms it from the output
+    /// gradient (the batch's rows, `rowsPerExample` per example, `width` floats each), which is
+    /// copied into the book, or with `copy: false` scaled in place later (the caller must leave the
+    /// buffer alone until then).
+    func keep(_ gradient: UnsafeMutablePointer<Float>, rowsPerExample: Int, width: Int, copy: Bool,
+              step: @escaping (UnsafePointer<Float>) -> Void) {
+        let count = batch * rowsPerExample * width
+        var entry = Kept(offset: bookUsed, external: copy ? nil : gradient, rowsPerExample: rowsPerExample,
+                         width: width, step: step)
+        if copy {
+            if book.count < bookUsed + count {
+                book.append(contentsOf: repeatElement(0, count: max(bookUsed + count, 2 * book.count) - book.count))
+            }
+            book.withUnsafeMutableBufferPointer { ($0.baseAddress! + bookUsed).update(from: gradient, count: count) }
+            bookUsed += count
+        } else {
+            entry.offset = -1
+        }
+        kept.append(entry)
+    }
+
+    /// Adds the clipped sum of the last backward's per-example gradients, sum_b factors[b] g_b, into
+    /// the model's gradients: each kept output gradient's rows of example b scaled by factors[b],
+    /// then the kept steps run. Forgets the book.
+    public func addClippedWeightGradients(factors: [Float]) {
+        precondition(factors.count == batch, "one clip factor per example of the last backward")
+        book.withUnsafeMutableBufferPointer { buffer in
+            for entry in kept {
+                let gradient = entry.external ?? buffer.baseAddress! + entry.offset
+                let run = entry.rowsPerExample * entry.width
+                for b in 0..<batch where factors[b] != 1 {
+                    let rows = gradient + b * run, factor = factors[b]
+                    for i in 0..<run { rows[i] *= factor }
+                }
+                entry.step(gradient)
+            }
+        }
+        bookUsed = 0
+        kept = []
     }
 
     /// Adds a term for every example (the task head's, which the trunk's backward does not see).

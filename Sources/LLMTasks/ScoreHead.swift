@@ -61,14 +61,14 @@ public final class ScoreHead {
     }
 
     /// Given d(loss)/d(logits) (b, outputs) for the last forward, adds the head's and the trunk's
-    /// gradients into `model.gradients`.
+    /// gradients into `model.gradients`. With `model.perExampleNorms` set (DP-SGD), the head's
+    /// per-post norms join the trunk's, and its gradient waits in the book with the trunk's.
     public func backward(model: GPT, dlogits: UnsafePointer<Float>) {
         let C = channels, K = spec.outputs, B = lengths.count
         let w = weight(model.parameters.baseAddress!, model), dw = weight(model.gradients.baseAddress!, model)
         dHidden.update(repeating: 0, count: B * time * C)
         for b in 0..<B {
-            let v = pooled + b * C, d = dlogits + b * K
-            for k in 0..<K { for c in 0..<C { dw[k * C + c] += d[k] * v[c] } }
+            let d = dlogits + b * K
             let positions = pooledPositions(b)
             let scale = 1 / Float(positions.count)
             for p in positions {
@@ -81,11 +81,18 @@ public final class ScoreHead {
             }
         }
         model.backwardHidden(dHidden)
+        model.perExampleNorms?.add(squaredHeadGradientNorms(dlogits: dlogits))
+        let pooled = pooled
+        model.weightGradient(UnsafeMutablePointer(mutating: dlogits), rowsPerExample: 1, width: K) { dlogits in
+            for b in 0..<B {
+                let v = pooled + b * C, d = dlogits + b * K
+                for k in 0..<K { for c in 0..<C { dw[k * C + c] += d[k] * v[c] } }
+            }
+        }
     }
 
-    /// Each post's squared norm of its own score.weight gradient, d_b v_b^T: ||d_b||^2 ||v_b||^2
-    /// (for DP-SGD's per-example clipping; the trunk's part comes from its backward).
-    public func squaredHeadGradientNorms(dlogits: UnsafePointer<Float>) -> [Double] {
+    /// Each post's squared norm of its own score.weight gradient, d_b v_b^T: ||d_b||^2 ||v_b||^2.
+    private func squaredHeadGradientNorms(dlogits: UnsafePointer<Float>) -> [Double] {
         let C = channels, K = spec.outputs
         return (0..<lengths.count).map { b in
             let d = (0..<K).reduce(0.0) { $0 + Double(dlogits[b * K + $1]) * Double(dlogits[b * K + $1]) }

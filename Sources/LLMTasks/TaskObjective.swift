@@ -53,6 +53,7 @@ public final class TaskObjective: TrainingObjective {
         batches = PostBatches(count: train.count, globalBatch: context.config.train.globalBatch,
                               seed: UInt64(context.config.train.seed))
         dlogits = .allocate(capacity: plan.microBatch * spec.outputs)
+        if context.config.privacy.enabled { try DPSGD.requireKeptActivations(context.config.train.recompute) }
         dpsgd = context.config.privacy.enabled
             ? try DPSGD(section: context.config.privacy, examples: train.count,
                         globalBatch: context.config.train.globalBatch, steps: context.config.train.steps)
@@ -68,40 +69,43 @@ public final class TaskObjective: TrainingObjective {
         return made
     }
 
+    /// Without DP: the fixed global batch, each post's loss weighted by its class weight over the
+    /// batch's total. With DP-SGD: a Poisson sample of posts, each post's gradient of its weighted
+    /// loss clipped, the sum divided by the expected batch.
     public func accumulateGradients(step: Int, model: GPT, debug: Bool) throws -> BatchStatistics {
-        if let dpsgd { return try accumulatePrivately(step: step, model: model, debug: debug, dpsgd: dpsgd) }
         let head = head(for: model)
-        let global = batches.batch(step: step)
-        // Every rank knows the whole global batch, so each scales its posts by the global total.
-        let totalWeight = global.reduce(0.0) { $0 + weight(train[$1]) }
-        let mine = Array(global[(rank * plan.sequencesPerRank)..<((rank + 1) * plan.sequencesPerRank)])
-        var loss = 0.0, tokens = 0, padding = 0
-        for (micro, chunk) in PostBatches.microBatches(mine, lengths: { self.train[$0].ids.count },
-                                                       size: plan.microBatch).enumerated() {
-            let posts = chunk.map { train[$0] }
-            let time = head.forward(model: model, posts: posts.map(\.ids), padID: padID)
-            if debug, let bad = model.nonFinite {
-                throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")
+        guard let dpsgd else {
+            let global = batches.batch(step: step)
+            // Every rank knows the whole global batch, so each scales its posts by the global total.
+            let totalWeight = global.reduce(0.0) { $0 + weight(train[$1]) }
+            let mine = Array(global[(rank * plan.sequencesPerRank)..<((rank + 1) * plan.sequencesPerRank)])
+            return try microBatches(mine, step: step, model: model, head: head, debug: debug) { posts in
+                let scales = posts.map { Double(plan.worldSize) * weight($0) / totalWeight }
+                let losses = perPostLosses(head, posts, scales: scales, dlogits: dlogits)
+                head.backward(model: model, dlogits: dlogits)
+                return zip(losses, scales).reduce(0) { $0 + $1.0 * $1.1 }
             }
-            let scales = posts.map { Double(plan.worldSize) * weight($0) / totalWeight }
-            let losses = perPostLosses(head, posts, scales: scales, dlogits: dlogits)
-            loss += zip(losses, scales).reduce(0) { $0 + $1.0 * $1.1 }
-            head.backward(model: model, dlogits: dlogits)
-            let real = posts.reduce(0) { $0 + $1.ids.count }
-            tokens += real
-            padding += posts.count * time - real
         }
-        return BatchStatistics(loss: loss, tokens: tokens, paddingTokens: padding)
-    }
-
-    /// DP-SGD's step: a Poisson sample of posts (rank r runs the r-th contiguous slice), each
-    /// post's gradient of its weighted loss clipped, the sum divided by the expected batch.
-    private func accumulatePrivately(step: Int, model: GPT, debug: Bool, dpsgd: DPSGD) throws -> BatchStatistics {
-        let head = head(for: model)
+        // Rank r runs the r-th contiguous slice; the trainer divides the sum over ranks by the world size.
         let global = dpsgd.batch(step: step)
         let mine = Array(global[(rank * global.count / plan.worldSize)..<((rank + 1) * global.count / plan.worldSize)])
-        // The trainer divides the sum over ranks by the world size.
         let scale = Double(plan.worldSize) / dpsgd.expectedBatch
+        return try microBatches(mine, step: step, model: model, head: head, debug: debug) { posts in
+            let weights = posts.map(weight)
+            let losses = perPostLosses(head, posts, scales: weights, dlogits: dlogits)
+            let K = spec.outputs
+            dpsgd.accumulateClipped(model: model, scale: scale) { s in
+                for i in 0..<(posts.count * K) { dlogits[i] *= s }
+                head.backward(model: model, dlogits: dlogits)
+            }
+            return zip(losses, weights).reduce(0) { $0 + $1.0 * $1.1 } * scale
+        }
+    }
+
+    /// Runs `mine` (indices of train posts) in micro-batches: the forward, then `backward(posts)`,
+    /// which leaves the micro-batch's gradient in the model and returns its loss term.
+    private func microBatches(_ mine: [Int], step: Int, model: GPT, head: ScoreHead, debug: Bool,
+                              backward: ([TaskExample]) -> Double) throws -> BatchStatistics {
         var loss = 0.0, tokens = 0, padding = 0
         for (micro, chunk) in PostBatches.microBatches(mine, lengths: { self.train[$0].ids.count },
                                                        size: plan.microBatch).enumerated() {
@@ -110,20 +114,11 @@ public final class TaskObjective: TrainingObjective {
             if debug, let bad = model.nonFinite {
                 throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")
             }
-            let weights = posts.map(weight)
-            let losses = perPostLosses(head, posts, scales: weights, dlogits: dlogits)
-            loss += zip(losses, weights).reduce(0) { $0 + $1.0 * $1.1 } * scale
-            let K = spec.outputs, unit = Array(UnsafeBufferPointer(start: dlogits, count: posts.count * K))
-            dpsgd.accumulateClipped(model: model, count: posts.count, scale: scale) { multipliers in
-                for b in 0..<posts.count { for k in 0..<K { dlogits[b * K + k] = unit[b * K + k] * multipliers[b] } }
-                head.backward(model: model, dlogits: dlogits)
-                return head.squaredHeadGradientNorms(dlogits: dlogits)
-            }
+            loss += backward(posts)
             let real = posts.reduce(0) { $0 + $1.ids.count }
             tokens += real
             padding += posts.count * time - real
         }
-        dpsgd.finishStep(model: model)
         return BatchStatistics(loss: loss, tokens: tokens, paddingTokens: padding)
     }
 

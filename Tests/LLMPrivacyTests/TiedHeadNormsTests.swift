@@ -45,25 +45,31 @@ final class TiedHeadNormsTests: XCTestCase {
         return Array(model.gradients)
     }
 
-    func testWindowNormsAndWeightedGradientMatchEachWindowAlone() {
+    func testWindowNormsAndClippedGradientMatchEachWindowAlone() {
         let B = 4, weights: [Float] = [1, 0.5, 2, 0]
         let model = makeModel(batch: B), w = windows(B, seed: 41)
         let single = (0..<B).map { alone(model, w, $0) }
         model.forward(inputs: w.inputs, targets: w.targets)
-        let probabilities = Array(model.logits)
         let norms = PerExampleGradientNorms()
         model.zeroGradients()
         model.perExampleNorms = norms
-        model.backward(probabilities: probabilities, windowWeights: weights)
+        model.backward(windowWeights: weights)
         model.perExampleNorms = nil
+        var squares: [Double] = []
         for b in 0..<B {
             let reference = single[b].reduce(0.0) { $0 + Double($1) * Double($1) } * Double(weights[b] * weights[b])
             XCTAssertEqual(norms.squaredNorms[b], reference, accuracy: 1e-4 * max(reference, 1e-12), "window \(b)")
+            squares.append(reference)
         }
-        // The weighted gradient is sum_b weights[b] g_b (the backward DP-SGD's second pass runs).
+        // Clipped to the second smallest nonzero norm (some windows clipped, some not), from the
+        // same backward: sum_b min(1, C / ||w_b g_b||) w_b g_b.
+        let clip = squares.filter { $0 > 0 }.sorted()[1].squareRoot() * 1.01
+        let factors = squares.map { Float(min(1, clip / $0.squareRoot())) }
+        XCTAssertEqual(factors.filter { $0 < 1 }.count, 2, "two windows clipped")
+        norms.addClippedWeightGradients(factors: factors)
         var expected = [Float](repeating: 0, count: model.parameterCount)
-        for b in 0..<B { for i in expected.indices { expected[i] += weights[b] * single[b][i] } }
+        for b in 0..<B { for i in expected.indices { expected[i] += factors[b] * weights[b] * single[b][i] } }
         let maximum = expected.map(abs).max()!
-        assertClose(Array(model.gradients), expected, absolute: 1e-4 * maximum, "weighted window gradients")
+        assertClose(Array(model.gradients), expected, absolute: 1e-4 * maximum, "clipped window gradients")
     }
 }

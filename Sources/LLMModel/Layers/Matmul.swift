@@ -95,8 +95,23 @@ public enum Matmul {
                                 dbias: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                 inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 rows: Int, inChannels: Int, outChannels: Int) {
+        backwardInput(dinp: dinp, dout: dout, weight: weight, rows: rows, inChannels: inChannels,
+                      outChannels: outChannels)
+        backwardWeights(dweight: dweight, dbias: dbias, dout: dout, inp: inp, rows: rows, inChannels: inChannels,
+                        outChannels: outChannels)
+    }
+
+    /// dinp = dout @ weight^T (overwritten).
+    public static func backwardInput(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                     weight: UnsafePointer<Float>, rows: Int, inChannels: Int, outChannels: Int) {
         sgemm(transB: true, m: rows, n: inChannels, k: outChannels, a: dout, lda: outChannels,
               b: weight, ldb: outChannels, beta: 0, c: dinp, ldc: inChannels)
+    }
+
+    /// dweight += inp^T @ dout, dbias += column sums of dout.
+    public static func backwardWeights(dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
+                                       dout: UnsafePointer<Float>, inp: UnsafePointer<Float>,
+                                       rows: Int, inChannels: Int, outChannels: Int) {
         sgemm(transA: true, m: inChannels, n: outChannels, k: rows, a: inp, lda: inChannels,
               b: dout, ldb: outChannels, beta: 1, c: dweight, ldc: outChannels)
         Parallel.chunks(outChannels, minChunk: 64) { range in

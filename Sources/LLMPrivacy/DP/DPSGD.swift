@@ -7,10 +7,11 @@ import LLMTrain
 /// `noiseMultiplier x maxGradNorm` on the global batch's sum, everything divided by the
 /// expected batch (as Opacus), and the RDP accountant's epsilon.
 ///
-/// Clipping is two backward passes over a micro-batch: the first gathers the per-example norms
-/// (its gradients are discarded), the second weights each example's loss by its clip factor
-/// min(1, C / ||g_b||), which by linearity clips its gradient exactly. When no example of the
-/// micro-batch is clipped, the first pass already is the answer and the second is skipped.
+/// Clipping takes one backward over a micro-batch ("book-keeping", `PerExampleGradientNorms`): it
+/// propagates the input gradients and gathers the per-example norms, then the parameter
+/// gradients are formed once with each example's output gradients scaled by its clip factor
+/// min(1, C / ||g_b||), which by linearity clips its gradient exactly. It needs the forward's
+/// activations kept (`train.recompute: none`, `requireKeptActivations`).
 public final class DPSGD: GradientPrivacy {
     public let maxGradNorm, noiseMultiplier, sampleRate, delta: Double
     /// Poisson's expected batch, train.global_batch: what the clipped sum is divided by.
@@ -19,7 +20,6 @@ public final class DPSGD: GradientPrivacy {
     public var noiseSeed: UInt64
     public let norms = PerExampleGradientNorms()
     private let rdpPerStep: [Double]
-    private var clippedSum: [Float] = []
 
     /// `examples` training examples, `globalBatch` expected per step, `steps` steps planned
     /// (what `target_epsilon` budgets for).
@@ -48,37 +48,27 @@ public final class DPSGD: GradientPrivacy {
         PoissonSampler(count: examples, rate: sampleRate, seed: noiseSeed ^ 0x5851_F42D_4C95_7F2D).batch(step: step)
     }
 
-    /// Adds one micro-batch's (`count` examples) clipped per-example gradients, times `scale`, to the step's sum.
-    /// `backward(multipliers)` must add into `model.gradients` the gradient of
-    /// sum_b multipliers[b] * loss_b for the micro-batch's last forward, and return each
-    /// example's squared gradient norm of the tensors the trunk backward does not see (the head).
-    public func accumulateClipped(model: GPT, count: Int, scale: Double, backward: ([Float]) -> [Double]) {
-        if clippedSum.count != model.parameterCount { clippedSum = [Float](repeating: 0, count: model.parameterCount) }
-        model.zeroGradients()
-        model.perExampleNorms = norms
-        let head = backward([Float](repeating: Float(scale), count: count))
-        model.perExampleNorms = nil
-        norms.add(head)
-        // The norms are of scale x g_b; the clip factor is of g_b itself.
-        let factors = norms.squaredNorms.map { min(1, maxGradNorm * scale / $0.squareRoot()) }
-        if factors.contains(where: { $0 < 1 }) {
-            model.zeroGradients()
-            _ = backward(factors.map { Float($0 * scale) })
-        }
-        let gradients = model.gradients
-        clippedSum.withUnsafeMutableBufferPointer { sum in
-            for i in 0..<sum.count { sum[i] += gradients[i] }
+    /// Book-keeping forms the parameter gradients from the forward's activations after the
+    /// backward, so they must all be kept: `privacy.enabled` takes `train.recompute: none`.
+    public static func requireKeptActivations(_ recompute: Recompute) throws {
+        guard recompute == .none else {
+            throw TrainingError("privacy.enabled with train.recompute: \(recompute.rawValue): DP-SGD's per-example "
+                                + "clipping forms the gradients from the forward's activations after the backward; "
+                                + "set train.recompute: none")
         }
     }
 
-    /// Ends the step's accumulation: `model.gradients` becomes the clipped sum.
-    public func finishStep(model: GPT) {
-        if clippedSum.count != model.parameterCount { clippedSum = [Float](repeating: 0, count: model.parameterCount) }
-        let gradients = model.gradients
-        clippedSum.withUnsafeMutableBufferPointer { sum in
-            for i in 0..<sum.count { gradients[i] = sum[i] }
-            sum.update(repeating: 0)
-        }
+    /// Adds one micro-batch's clipped per-example gradients, times `scale`, into `model.gradients`.
+    /// `backward(s)` must run the backward of sum_b s * loss_b for the micro-batch's last forward
+    /// (with `model.perExampleNorms` set, which this does: it propagates and gathers each example's
+    /// norm, the task head's included; the parameter gradients wait in the book).
+    public func accumulateClipped(model: GPT, scale: Double, backward: (Float) -> Void) {
+        model.perExampleNorms = norms
+        defer { model.perExampleNorms = nil }
+        backward(Float(scale))
+        // The norms are of scale x g_b; the clip factor is of g_b itself.
+        let factors = norms.squaredNorms.map { Float(min(1, maxGradNorm * scale / $0.squareRoot())) }
+        norms.addClippedWeightGradients(factors: factors)
     }
 
     public func addNoise(to gradients: UnsafeMutableBufferPointer<Float>, ranges: [Range<Int>], step: Int) {

@@ -13,9 +13,7 @@ public final class PrivateLanguageModel: PrivateLanguageModelStep {
     let dpsgd: DPSGD
     let plan: BatchPlan
     let rank: Int
-    let inputs, targets: UnsafeMutableBufferPointer<Int32>
-    /// The micro-batch's probabilities, kept for DP-SGD's second (clipped) backward.
-    private var probabilities: [Float] = []
+    let batch: WindowBatch
 
     public var noiseSeed: UInt64 {
         get { dpsgd.noiseSeed }
@@ -23,26 +21,12 @@ public final class PrivateLanguageModel: PrivateLanguageModelStep {
     }
 
     public init(context: ObjectiveContext, windows: Int) throws {
-        // The clipped second backward re-reads the whole (B, T, V) probabilities, which only
-        // recompute none keeps (the other modes hold one chunk of positions at a time).
-        guard context.config.train.recompute == .none else {
-            throw TrainingError("privacy.enabled with train.recompute: \(context.config.train.recompute.rawValue): "
-                                + "DP-SGD language-model training needs train.recompute: none")
-        }
+        try DPSGD.requireKeptActivations(context.config.train.recompute)
         dpsgd = try DPSGD(section: context.config.privacy, examples: windows,
                           globalBatch: context.config.train.globalBatch, steps: context.config.train.steps)
         plan = context.plan
         rank = context.rank
-        let tokens = plan.microBatch * context.config.train.sequenceLength
-        inputs = .allocate(capacity: tokens)
-        targets = .allocate(capacity: tokens)
-        inputs.initialize(repeating: 0)
-        targets.initialize(repeating: 0)
-    }
-
-    deinit {
-        inputs.deallocate()
-        targets.deallocate()
+        batch = WindowBatch(windows: plan.microBatch, length: context.config.train.sequenceLength)
     }
 
     public func addNoise(to gradients: UnsafeMutableBufferPointer<Float>, ranges: [Range<Int>], step: Int) {
@@ -61,29 +45,19 @@ public final class PrivateLanguageModel: PrivateLanguageModelStep {
         let scale = Double(plan.worldSize) / dpsgd.expectedBatch
         var loss = 0.0, padding = 0
         for (micro, start) in stride(from: 0, to: mine.count, by: B).enumerated() {
+            // `fill`'s sample g < windowCount is window permutation[g]: a fixed bijection of the windows.
             let chunk = mine[start..<min(start + B, mine.count)]
-            for b in 0..<B {
-                // `fill`'s sample g < windowCount is window permutation[g]: a fixed bijection of the windows.
-                let window = b < chunk.count ? chunk[start + b] : chunk[start]
-                windows.fill(sample: window, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
-            }
-            _ = model.forward(inputs: inputs.baseAddress!, targets: targets.baseAddress!)
+            batch.fill(chunk, from: windows)
+            _ = model.forward(inputs: batch.inputs.baseAddress!, targets: batch.targets.baseAddress!)
             if debug, let bad = model.nonFinite {
                 throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")
             }
             for i in 0..<(chunk.count * T) { loss += Double(model.losses[i]) / Double(T) * scale }
-            probabilities = Array(model.logits)
-            let real = chunk.count
-            padding += (B - real) * T
-            probabilities.withUnsafeBufferPointer { probs in
-                dpsgd.accumulateClipped(model: model, count: B, scale: scale) { multipliers in
-                    model.backward(probabilities: probs.baseAddress!,
-                                   windowWeights: (0..<B).map { $0 < real ? multipliers[$0] : 0 })
-                    return [Double](repeating: 0, count: B)  // the tied head is in the trunk's norms
-                }
+            padding += (B - chunk.count) * T
+            dpsgd.accumulateClipped(model: model, scale: scale) { s in
+                model.backward(windowWeights: (0..<B).map { $0 < chunk.count ? s : 0 })
             }
         }
-        dpsgd.finishStep(model: model)
         return BatchStatistics(loss: loss, tokens: mine.count * T, paddingTokens: padding)
     }
 }

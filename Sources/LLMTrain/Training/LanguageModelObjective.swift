@@ -17,8 +17,7 @@ final class LanguageModelObjective: TrainingObjective {
     let plan: BatchPlan
     let rank: Int
     let data: TrainingData
-    /// One micro-batch of inputs and targets, allocated once.
-    let inputs, targets: UnsafeMutableBufferPointer<Int32>
+    let batch: WindowBatch
     /// `privacy.enabled`: the step is DP-SGD's, not the fixed-window one below.
     let privateStep: PrivateLanguageModelStep?
     var privacy: GradientPrivacy? { privateStep }
@@ -33,16 +32,7 @@ final class LanguageModelObjective: TrainingObjective {
         plan = context.plan
         rank = context.rank
         self.data = data
-        let tokens = plan.microBatch * config.train.sequenceLength
-        inputs = .allocate(capacity: tokens)
-        targets = .allocate(capacity: tokens)
-        inputs.initialize(repeating: 0)
-        targets.initialize(repeating: 0)
-    }
-
-    deinit {
-        inputs.deallocate()
-        targets.deallocate()
+        batch = WindowBatch(windows: plan.microBatch, length: config.train.sequenceLength)
     }
 
     func accumulateGradients(step: Int, model: GPT, debug: Bool) throws -> BatchStatistics {
@@ -52,10 +42,8 @@ final class LanguageModelObjective: TrainingObjective {
         var lossSum = 0.0
         for micro in 0..<plan.accumulationSteps {
             let samples = plan.samples(step: step, rank: rank, micro: micro)
-            for (b, sample) in samples.enumerated() {
-                data.train.fill(sample: sample, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
-            }
-            let loss = model.forward(inputs: inputs.baseAddress!, targets: targets.baseAddress!)
+            batch.fill(samples, from: data.train)
+            let loss = model.forward(inputs: batch.inputs.baseAddress!, targets: batch.targets.baseAddress!)
             if debug, let bad = model.nonFinite {
                 throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")
             }
@@ -76,15 +64,12 @@ final class LanguageModelObjective: TrainingObjective {
         var sum = 0.0, positions = 0.0
         var mine = Array(stride(from: comm.rank, to: count, by: comm.worldSize))[...]
         while !mine.isEmpty {
-            let batch = mine.prefix(B)
+            let windows = mine.prefix(B)
             mine = mine.dropFirst(B)
-            for b in 0..<B {  // a short last batch repeats its first window; only real rows count
-                let sample = b < batch.count ? batch[batch.startIndex + b] : batch[batch.startIndex]
-                data.validation.fill(sample: sample, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
-            }
-            _ = model.forward(inputs: inputs.baseAddress!, targets: targets.baseAddress!)
-            for i in 0..<(batch.count * T) { sum += Double(model.losses[i]) }
-            positions += Double(batch.count * T)
+            batch.fill(windows, from: data.validation)  // only the real rows count
+            _ = model.forward(inputs: batch.inputs.baseAddress!, targets: batch.targets.baseAddress!)
+            for i in 0..<(windows.count * T) { sum += Double(model.losses[i]) }
+            positions += Double(windows.count * T)
         }
         let totals = try comm.allReduce([sum, positions], .sum)
         let loss = totals[0] / max(totals[1], 1)
