@@ -120,4 +120,15 @@ final class PerExampleNormsTests: XCTestCase {
                     "clipped sum of per-example gradients")
         XCTAssertNil(model.perExampleNorms, "the collector is unset after the micro-batch")
     }
+
+    /// Book-keeping forms the gradients from the forward's activations after the backward:
+    /// DP-SGD refuses the recompute modes, which drop them, naming the setting.
+    func testClippingRefusesRecompute() throws {
+        XCTAssertNoThrow(try DPSGD.requireKeptActivations(.none))
+        for mode in [Recompute.attention, .blocks] {
+            XCTAssertThrowsError(try DPSGD.requireKeptActivations(mode)) { error in
+                XCTAssertTrue("\(error)".contains("train.recompute: \(mode.rawValue)"), "\(error)")
+            }
+        }
+    }
 }

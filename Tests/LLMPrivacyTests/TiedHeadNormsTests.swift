@@ -61,9 +61,9 @@ final class TiedHeadNormsTests: XCTestCase {
             XCTAssertEqual(norms.squaredNorms[b], reference, accuracy: 1e-4 * max(reference, 1e-12), "window \(b)")
             squares.append(reference)
         }
-        // Clipped to the second smallest nonzero norm (some windows clipped, some not), from the
-        // same backward: sum_b min(1, C / ||w_b g_b||) w_b g_b.
-        let clip = squares.filter { $0 > 0 }.sorted()[1].squareRoot() * 1.01
+        // Clipped just above the smallest nonzero norm (two windows clipped, one not, the weight-0 one
+        // empty), from the same backward: sum_b min(1, C / ||w_b g_b||) w_b g_b.
+        let clip = squares.filter { $0 > 0 }.min()!.squareRoot() * 1.01
         let factors = squares.map { Float(min(1, clip / $0.squareRoot())) }
         XCTAssertEqual(factors.filter { $0 < 1 }.count, 2, "two windows clipped")
         norms.addClippedWeightGradients(factors: factors)
