@@ -1,3 +1,5 @@
+import CLLMKernels
+
 /// Squared L2 norms of each example's own gradient, gathered during one batched backward
 /// (`GPT.perExampleNorms`), without a backward pass per example ("ghost clipping", Li et al.
 /// 2021), and the clipped sum of the examples' gradients from that same backward ("book-keeping",
@@ -31,7 +33,8 @@
 ///   2 <head, emb> = 2 sum_{t,s} g_t[x_s] (h_t . e_s) (e_s: the embedding's output gradient at s,
 ///   x_s its token), both from T x T Gram matrices instead of a V x C gradient per example.
 /// Padding positions after a post (causal attention) have zero gradients and add nothing.
-/// Sums are in Double: the norms decide clipping, and a few thousand terms of mixed sign add up.
+/// Sums are in Double (the Gram and gradient products' in Float blocks of 4096, vectorised): the
+/// norms decide clipping, and a few thousand terms of mixed sign add up.
 public final class PerExampleGradientNorms {
     /// Example b's squared gradient norm so far, over the layers seen since `reset`.
     public private(set) var squaredNorms: [Double] = []
@@ -128,17 +131,17 @@ public final class PerExampleGradientNorms {
                     let s = base + worker * need
                     for b in examples {
                         let A = input + b * T * I, G = outputGradient + b * T * O
-                        var sum = 0.0
+                        let sum: Double
                         if ghost {
                             sgemm(transB: true, m: T, n: T, k: I, a: A, lda: I, b: A, ldb: I, beta: 0, c: s, ldc: T,
                                   parallel: false)
                             sgemm(transB: true, m: T, n: T, k: O, a: G, lda: O, b: G, ldb: O, beta: 0, c: s + T * T,
                                   ldc: T, parallel: false)
-                            for i in 0..<(T * T) { sum += Double(s[i]) * Double(s[T * T + i]) }
+                            sum = Self.dot(s, s + T * T, T * T)
                         } else {
                             sgemm(transA: true, m: I, n: O, k: T, a: A, lda: I, b: G, ldb: O, beta: 0, c: s, ldc: O,
                                   parallel: false)
-                            for i in 0..<(I * O) { sum += Double(s[i]) * Double(s[i]) }
+                            sum = Self.dot(s, s, I * O)
                         }
                         o[b] = sum + Self.squaredColumnSums(G, rows: T, columns: O)
                     }
@@ -210,8 +213,8 @@ public final class PerExampleGradientNorms {
                         // he[t, s] = h_t . e_s
                         sgemm(transB: true, m: T, n: T, k: C, a: H, lda: C, b: E, ldb: C, beta: 0, c: he, ldc: T,
                               parallel: false)
-                        var headSquares = 0.0, cross = 0.0
-                        for i in 0..<(T * T) { headSquares += Double(gg[i]) * Double(hh[i]) }
+                        var cross = 0.0
+                        let headSquares = Self.dot(gg, hh, T * T)
                         for t in 0..<T {
                             for s in 0..<T { cross += Double(G[t * V + Int(x[s])]) * Double(he[t * T + s]) }
                         }
@@ -221,6 +224,13 @@ public final class PerExampleGradientNorms {
             }
         }
         for b in 0..<B { squaredNorms[b] += sums[b] }
+    }
+
+    /// sum_i a[i] b[i]: vectorised Float dot products of blocks of 4096, added in Double.
+    private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Double {
+        var total = 0.0
+        for start in stride(from: 0, to: n, by: 4096) { total += Double(llmk_dot(a + start, b + start, min(4096, n - start))) }
+        return total
     }
 
     private static func squaredColumnSums(_ G: UnsafePointer<Float>, rows T: Int, columns O: Int) -> Double {
