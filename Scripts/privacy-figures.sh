@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # DP-SGD figures, measured in one run on this machine (release build, one process each):
-# 1. Step speed: non-private and DP-SGD fine-tuning alternated, PAIRS pairs of SPEED_STEPS
-#    steps, tokens/s (real tokens) of each; the ratio of the medians. Then the same for
-#    language-model training of Configs/tiny.yaml (LM_STEPS steps, its embedded corpus prepared once).
+# 1. Step speed: non-private and DP-SGD alternated, PAIRS pairs, for sentiment-en fine-tuning
+#    (SPEED_STEPS steps, all parameters) and language-model training of Configs/tiny.yaml
+#    (LM_STEPS steps, its embedded corpus prepared once). For each: tokens/s (real tokens) and
+#    CPU time (user + sys, less a 1-step run's start-up) per real token, and the DP/non-DP ratio
+#    of the medians. CPU time is the steadier figure on a shared machine. With BEFORE=path (another
+#    build's binary) that binary runs alternated with this one, pair by pair, and is reported too.
 # 2. sentiment-en (Configs/sentiment-en.yaml, fine-tuned from Configs/pretrain-small.yaml) without
 #    DP, with per-example clipping alone (no noise), and with DP-SGD at epsilon = 8, 3, 1 (privacy.target_epsilon picks the noise for the
 #    300 steps; delta = 1/N): test macro-F1 and accuracy of each run's best checkpoint.
@@ -11,7 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/privacy-figures}
-BIN=${BIN:-.build/release/swift-llm-train}   # BIN=path measures another build of the binary
+BIN=.build/release/swift-llm-train
+BEFORE=${BEFORE:-}
 EPSILONS=${EPSILONS:-"8 3 1"}
 PAIRS=${PAIRS:-3}
 SPEED_STEPS=${SPEED_STEPS:-40}
@@ -23,27 +27,38 @@ mkdir -p "$OUT"
 COMMON="--config Configs/sentiment-en.yaml --from $OUT/pretrain --set data.dataset=$OUT/pretrain/data"
 uptime > "$OUT/uptime.txt"
 ONLY=${ONLY:-}
-[ "$ONLY" = utility ] || for pair in $(seq "$PAIRS"); do
-    for kind in plain dp; do
-        run="$OUT/speed-$kind-$pair"
-        rm -rf "$run"
-        extra="--set eval.every=0 --set checkpoint.every=0 --set train.log_every=10"
-        [ "$kind" = plain ] || extra="$extra $DP --set privacy.noise_multiplier=1"
-        $BIN finetune $COMMON $extra --steps "$SPEED_STEPS" --run-dir "$run" > "$run.log"
-    done
-done
+BUILDS="now"
+[ -z "$BEFORE" ] || BUILDS="before now"
+# speed TASK BUILD KIND RUN STEPS: one timed run (TASK ft or lm, KIND plain or dp).
+speed() {
+    local bin=$BIN extra="--set eval.every=0 --set checkpoint.every=0 --set train.log_every=10"
+    [ "$2" = now ] || bin=$BEFORE
+    [ "$3" = plain ] || extra="$extra $DP --set privacy.noise_multiplier=1"
+    rm -rf "$4"
+    if [ "$1" = ft ]; then
+        /usr/bin/time -f "%U %S" -o "$4.time" $bin finetune $COMMON $extra --steps "$5" --run-dir "$4" > "$4.log"
+    else
+        /usr/bin/time -f "%U %S" -o "$4.time" $bin train --config Configs/tiny.yaml --set data.dataset="$OUT/tiny-data/data" \
+            $extra --steps "$5" --run-dir "$4" > "$4.log"
+    fi
+}
 if [ "$ONLY" != utility ]; then
     [ -e "$OUT/tiny-data/data" ] || $BIN train --config Configs/tiny.yaml --steps 1 --run-dir "$OUT/tiny-data" \
         > "$OUT/tiny-data.log"
-    for pair in $(seq "$PAIRS"); do
+    for build in $BUILDS; do
         for kind in plain dp; do
-            run="$OUT/speed-lm-$kind-$pair"
-            rm -rf "$run"
-            extra="--set eval.every=0 --set checkpoint.every=0 --set train.log_every=20"
-            [ "$kind" = plain ] || extra="$extra $DP --set privacy.noise_multiplier=1"
-            $BIN train --config Configs/tiny.yaml --set data.dataset="$OUT/tiny-data/data" $extra --steps "$LM_STEPS" \
-                --run-dir "$run" > "$run.log"
+            speed ft $build $kind "$OUT/speed-ft-$build-$kind-0" 1
+            speed lm $build $kind "$OUT/speed-lm-$build-$kind-0" 1
         done
+    done
+    for pair in $(seq "$PAIRS"); do
+        for build in $BUILDS; do
+            for kind in plain dp; do
+                speed ft $build $kind "$OUT/speed-ft-$build-$kind-$pair" "$SPEED_STEPS"
+                speed lm $build $kind "$OUT/speed-lm-$build-$kind-$pair" "$LM_STEPS"
+            done
+        done
+        uptime >> "$OUT/uptime.txt"
     done
 fi
 [ "$ONLY" = speed ] || for setting in none clip $EPSILONS; do
@@ -58,9 +73,9 @@ fi
     $BIN evaluate --checkpoint "$run" --split test --output "$run.test.json" >> "$run.log"
 done
 uptime >> "$OUT/uptime.txt"
-python3 - "$OUT" "$ONLY" $EPSILONS <<'PY'
-import json, statistics, sys
-out, only, epsilons = sys.argv[1], sys.argv[2], sys.argv[3:]
+python3 - "$OUT" "$ONLY" "$BEFORE" $EPSILONS <<'PY'
+import json, os, statistics, sys
+out, only, before, epsilons = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 def events(p, kind): return [json.loads(l) for l in open(p) if f'"event":"{kind}"' in l]
 if only != "speed":
     print("| sentiment-en | epsilon (delta) | noise multiplier | test macro-F1 | test accuracy |")
@@ -75,20 +90,26 @@ for s in ([] if only == "speed" else ["none", "clip"] + epsilons):
     name = {"none": "without DP", "clip": "clipping only"}.get(s, "DP-SGD, target " + s)
     print(f"| {name} | {eps} | {sigma} | "
           f"{test['macro_f1']:.4f} | {test['accuracy']:.4f} |")
-def speeds(prefix, name):
-    rates = {}
+def speeds(task, build, name):
+    def run(kind, pair): return f"{out}/speed-{task}-{build}-{kind}-{pair}"
+    def cpu(path): return sum(map(float, open(f"{path}.time").read().split()[-2:]))
+    def tokens(path): return events(f"{path}/metrics.jsonl", "train")[-1]["tokens"]
+    rates, per = {}, {}
     for kind in ["plain", "dp"]:
-        rates[kind] = []
-        for pair in range(1, 100):
-            try: train = events(f"{out}/{prefix}{kind}-{pair}/metrics.jsonl", "train")[1:]  # the first window warms up
-            except FileNotFoundError: break
-            rates[kind].append(statistics.mean(e["tokens_per_s"] for e in train))
-    plain, dp = statistics.median(rates["plain"]), statistics.median(rates["dp"])
-    print(f"\n{name}: tokens/s per run (alternated): non-private {[round(r) for r in rates['plain']]}, "
-          f"DP-SGD {[round(r) for r in rates['dp']]}")
-    print(f"{name}: DP-SGD step time / non-private step time (medians): {plain / dp:.2f}x")
+        pairs = [p for p in range(1, 100) if os.path.exists(run(kind, p))]
+        # the first logged window warms up
+        rates[kind] = [statistics.mean(e["tokens_per_s"] for e in events(f"{run(kind, p)}/metrics.jsonl", "train")[1:])
+                       for p in pairs]
+        per[kind] = [(cpu(run(kind, p)) - cpu(run(kind, 0))) / tokens(run(kind, p)) * 1e6 for p in pairs]
+    print(f"\n{name} ({build} build): tokens/s per run (alternated) non-private {[round(r) for r in rates['plain']]}, "
+          f"DP-SGD {[round(r) for r in rates['dp']]}: ratio of medians "
+          f"{statistics.median(rates['plain']) / statistics.median(rates['dp']):.2f}x")
+    print(f"{name} ({build} build): CPU us per token non-private {[round(x, 1) for x in per['plain']]}, "
+          f"DP-SGD {[round(x, 1) for x in per['dp']]}: DP-SGD / non-private (medians) "
+          f"{statistics.median(per['dp']) / statistics.median(per['plain']):.2f}x")
 if only != "utility":
-    speeds("speed-", "sentiment-en fine-tuning")
-    speeds("speed-lm-", "tiny.yaml language-model training")
+    for build in (["before", "now"] if before else ["now"]):
+        speeds("ft", build, "sentiment-en fine-tuning")
+        speeds("lm", build, "tiny.yaml language-model training")
 print(open(f"{out}/uptime.txt").read())
 PY

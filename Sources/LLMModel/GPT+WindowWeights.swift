@@ -7,8 +7,8 @@ extension GPT {
     /// forward with targets (with `train.recompute: none`, whose probabilities stay in `logits`;
     /// they become the logit gradients, so one backward per forward, as `backward`).
     public func backward(windowWeights: [Float]) {
-        let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
-        precondition(windowWeights.count == B, "one weight per window of the micro-batch")
+        let B = lastBatch, T = sequenceLength, C = config.modelDim, V = config.vocabSize
+        precondition(windowWeights.count == B, "one weight per window of the last forward")
         precondition(haveTargets && recompute == .none, "a window-weighted backward needs a forward with targets "
                      + "that kept its probabilities (recompute none)")
         haveTargets = false

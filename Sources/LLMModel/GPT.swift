@@ -233,9 +233,11 @@ public final class GPT {
 
     /// inputs, targets: B*T token ids, row-major (B, T). Returns the mean loss, or .nan without targets.
     @discardableResult
-    public func forward(inputs tokenInputs: UnsafePointer<Int32>, targets tokenTargets: UnsafePointer<Int32>?) -> Float {
-        let BT = batchSize * sequenceLength, V = config.vocabSize
-        runTrunk(inputs: tokenInputs, batch: batchSize, time: sequenceLength)
+    /// `batch` (default batchSize) rows: DP-SGD's Poisson micro-batches may be short.
+    public func forward(inputs tokenInputs: UnsafePointer<Int32>, targets tokenTargets: UnsafePointer<Int32>?,
+                        batch: Int? = nil) -> Float {
+        let BT = (batch ?? batchSize) * sequenceLength, V = config.vocabSize
+        runTrunk(inputs: tokenInputs, batch: batch ?? batchSize, time: sequenceLength)
         guard let tokenTargets else {
             for rows in headChunks(BT) { headLogits(rows, into: logits.baseAddress! + rows.lowerBound * V) }
             haveTargets = false
@@ -318,7 +320,7 @@ public final class GPT {
     public func backward(lossScale: Float = 1) {
         precondition(haveTargets, "backward needs a forward with targets first")
         haveTargets = false
-        let BT = batchSize * sequenceLength, C = config.modelDim, V = config.vocabSize
+        let BT = lastBatch * sequenceLength, C = config.modelDim, V = config.vocabSize
         let p = parameters.baseAddress!, g = gradients.baseAddress!
         for rows in headChunks(BT) {
             // With recompute the chunk's probabilities are computed again (the same losses too).

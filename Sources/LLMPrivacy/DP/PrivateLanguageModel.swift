@@ -8,7 +8,7 @@ import LLMTrain
 /// over its positions, and its gradient (with the tied wte / LM head's cross term, see
 /// `PerExampleGradientNorms`) is clipped to `privacy.max_grad_norm`. The guarantee is per window:
 /// text repeated in several windows (a post copied k times) is protected only as k examples are.
-/// Micro-batches are padded to train.micro_batch with weight-0 windows, which add nothing.
+/// A step's last micro-batch runs short (the model takes fewer rows), not padded.
 public final class PrivateLanguageModel: PrivateLanguageModelStep {
     let dpsgd: DPSGD
     let plan: BatchPlan
@@ -43,21 +43,20 @@ public final class PrivateLanguageModel: PrivateLanguageModelStep {
         let mine = Array(global[(rank * global.count / plan.worldSize)..<((rank + 1) * global.count / plan.worldSize)])
         // The trainer divides the sum over ranks by the world size.
         let scale = Double(plan.worldSize) / dpsgd.expectedBatch
-        var loss = 0.0, padding = 0
+        var loss = 0.0
         for (micro, start) in stride(from: 0, to: mine.count, by: B).enumerated() {
             // `fill`'s sample g < windowCount is window permutation[g]: a fixed bijection of the windows.
             let chunk = mine[start..<min(start + B, mine.count)]
             batch.fill(chunk, from: windows)
-            _ = model.forward(inputs: batch.inputs.baseAddress!, targets: batch.targets.baseAddress!)
+            _ = model.forward(inputs: batch.inputs.baseAddress!, targets: batch.targets.baseAddress!, batch: chunk.count)
             if debug, let bad = model.nonFinite {
                 throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")
             }
             for i in 0..<(chunk.count * T) { loss += Double(model.losses[i]) / Double(T) * scale }
-            padding += (B - chunk.count) * T
             dpsgd.accumulateClipped(model: model, scale: scale) { s in
-                model.backward(windowWeights: (0..<B).map { $0 < chunk.count ? s : 0 })
+                model.backward(windowWeights: [Float](repeating: s, count: chunk.count))
             }
         }
-        return BatchStatistics(loss: loss, tokens: mine.count * T, paddingTokens: padding)
+        return BatchStatistics(loss: loss, tokens: mine.count * T, paddingTokens: 0)
     }
 }
