@@ -34,6 +34,7 @@ struct FinetuneCommand: LaunchableCommand {
     }
 
     mutating func run() throws {
+        StopSignal.install()  // from the start: a stop during MPI start-up or data preparation stops after step 1
         let comm = try MPICommunicator.world()
         do {
             let trainer = try Trainer(options: try trainOptions(), comm: comm) { try TaskObjective(context: $0) }

@@ -28,6 +28,7 @@ struct TrainCommand: LaunchableCommand {
     func trainOptions() throws -> TrainOptions { try options.trainOptions(defaultRunDirectory: "runs/default") }
 
     mutating func run() throws {
+        StopSignal.install()  // from the start: a stop during MPI start-up or data preparation stops after step 1
         let comm = try MPICommunicator.world()
         do {
             let trainer = try Trainer(options: try trainOptions(), comm: comm,

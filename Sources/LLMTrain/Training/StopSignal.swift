@@ -5,8 +5,11 @@ import Glibc
 /// SIGTERM / SIGINT / SIGUSR1 become a request to stop at the next step boundary; a second one
 /// ends the process at once (exit 128 + signal), as users expect of a second Ctrl-C. SIGUSR1 is
 /// how `launch` stops a job: mpirun forwards it to every rank on every host (Open MPI's
-/// `ess_base_forward_signals` default) without starting its own kill sequence, which SIGTERM to
-/// mpirun does.
+/// `ess_base_forward_signals` default) at once. SIGTERM or SIGINT to mpirun itself (Ctrl-C in a
+/// terminal reaches only mpirun: each rank has a process group of its own) starts Open MPI 4.1's
+/// kill sequence instead (traced): SIGCONT to the ranks, sleep G, SIGTERM, sleep G, SIGKILL, with
+/// G = odls_base_sigkill_timeout (default 1 s). So the ranks hear of it G seconds late and have G
+/// seconds to finish the step and save; console output must not block meanwhile (ConsoleWriter).
 ///
 /// The handler only sets a flag, or writes a fixed message and `_exit`s: async-signal-safe. The
 /// trainer folds the flag into the small per-step all-reduce, so when any rank was signalled
@@ -36,4 +39,22 @@ public enum StopSignal {
     }
 
     public static var isRequested: Bool { received != 0 }
+
+    /// Under mpirun, the note a run deserves when a stop by `kill -TERM <mpirun>` or Ctrl-C
+    /// would be killed before its checkpoint: mpirun allows the ranks G seconds between its
+    /// SIGTERM and its SIGKILL (odls_base_sigkill_timeout, which mpirun passes on to the ranks
+    /// when it is set, and 1 s otherwise), and a stop takes the step in flight plus a save. Nil
+    /// when G covers it twice over, or outside mpirun.
+    public static func graceNote(stepSeconds: Double, saveSeconds: Double, environment: [String: String]) -> String? {
+        guard environment["OMPI_COMM_WORLD_SIZE"] != nil else { return nil }
+        let grace = environment["OMPI_MCA_odls_base_sigkill_timeout"].flatMap(Double.init) ?? 1
+        let needed = stepSeconds + saveSeconds
+        guard 2 * needed > grace else { return nil }
+        let suggested = max(10, Int((3 * needed).rounded(.up)))
+        return "note: a step plus a save take \(String(format: "%.1f", needed)) s here, and mpirun allows the ranks "
+            + "\(Int(grace)) s between its SIGTERM and its SIGKILL (odls_base_sigkill_timeout), so `kill -TERM "
+            + "<mpirun>` or Ctrl-C may end this run without a checkpoint. Start mpirun with --mca "
+            + "odls_base_sigkill_timeout \(suggested) (launch: --stop-grace \(suggested)), or stop it by SIGTERM to "
+            + "launch or SIGUSR1 to mpirun, which need no grace"
+    }
 }

@@ -59,6 +59,10 @@ public final class Trainer {
     var state: TrainingState
     /// Time spent in the per-step collectives since the last log line.
     var communicationSeconds = 0.0
+    /// The last step's duration, and whether the first save has been held against mpirun's
+    /// stop grace (`StopSignal.graceNote`).
+    var lastStepSeconds = 0.0
+    var stopGraceChecked = false
     /// TEST ONLY: the faults `SWIFT_LLM_TRAIN_FAULT` asks for (see `FaultPlan`).
     let faults: FaultPlan
     /// Ends a rank whose step outlasts train.step_timeout_s (nil when 0: off).
@@ -151,7 +155,7 @@ public final class Trainer {
     /// Trains until `train.steps`, a stop signal, or too many non-finite steps.
     @discardableResult
     public func run() throws -> TrainingState {
-        StopSignal.install()
+        StopSignal.install()  // again for in-process callers; the CLI installs it before MPI starts
         watchdog?.start(completed: state.step)
         defer { watchdog?.stop() }
         defer { settlePendingSave() }  // an error on the way out still lets a pending save finish
@@ -167,7 +171,7 @@ public final class Trainer {
         let runStart = monotonicSeconds() - state.elapsedSeconds
 
         while state.step < config.train.steps {
-            let step = state.step
+            let step = state.step, stepStart = monotonicSeconds()
             watchdog?.stepStarts(completed: step)
             let (loss, norm, stopSignalled, tokens, padding) = try computeGradients(step: step)
             let stopRequested = stopSignalled || options.untilStep.map { step + 1 >= $0 } ?? false
@@ -186,6 +190,7 @@ public final class Trainer {
                          + "train.max_bad_steps=\(config.train.maxBadSteps))")
             }
             state.step += 1
+            lastStepSeconds = monotonicSeconds() - stepStart
             state.tokensSeen += tokens
             state.optimizerStep = optimizer.step
             state.elapsedSeconds = monotonicSeconds() - runStart
@@ -255,6 +260,7 @@ public final class Trainer {
             }
         }
         try finishPendingSave()
+        log.flushConsole()
         try comm.barrier()
         return state
     }
