@@ -126,7 +126,20 @@ final class LaunchTests: XCTestCase {
     /// SIGTERM to launch (a scheduler's stop) stops for good: the ranks save a checkpoint at the
     /// step they agree on, and launch does not relaunch.
     func testSigtermToLaunchCheckpointsAndDoesNotRestart() throws {
-        try assertStopsForGood([], signalling: { $0.processIdentifier })
+        try assertStopsForGood([], signalling: { [$0.processIdentifier] })
+    }
+
+    /// `pkill -TERM -f swift-llm-train` under launch: SIGTERM to launch and to both ranks at once.
+    /// launch's SIGUSR1 then reaches the ranks as a second stop signal, but not the same one, so
+    /// they still save (the same one twice would mean "exit now").
+    func testSigtermToLaunchAndRanksAtOnceCheckpoints() throws {
+        try assertStopsForGood([], signalling: { launch in
+            let ranks = Self.children(of: launch.processIdentifier, named: "mpirun").flatMap {
+                Self.children(of: $0, named: "swift-llm-train")
+            }
+            XCTAssertEqual(ranks.count, 2)
+            return [launch.processIdentifier] + ranks
+        })
     }
 
     /// `kill -TERM <mpirun pid>` under launch: mpirun's own kill sequence (SIGCONT, 5 s, SIGTERM,
@@ -134,7 +147,7 @@ final class LaunchTests: XCTestCase {
     /// a step all along while mpirun, asleep, reads none of it (issue 14: it used to block there).
     func testSigtermToMpirunCheckpointsAndDoesNotRestart() throws {
         try assertStopsForGood(["--stop-grace", "5"], signalling: { launch in
-            Self.mpirunChild(of: launch.processIdentifier)
+            Self.children(of: launch.processIdentifier, named: "mpirun")
         })
     }
 
@@ -180,13 +193,14 @@ final class LaunchTests: XCTestCase {
         try assertStoppedWithACheckpoint(run, "(stdout was not read)", file: #filePath, line: #line)
     }
 
-    private func assertStopsForGood(_ options: [String], signalling target: @escaping (Process) -> Int32?,
+    private func assertStopsForGood(_ options: [String], signalling targets: @escaping (Process) -> [Int32],
                                     file: StaticString = #filePath, line: UInt = #line) throws {
         let run = try TrainingRun(self, "launch-stop")
         var delivered = false
         let result = try launch(["-n", "2"] + options, run, ["--steps", "100000"]) { process in
             self.waitForTrainRecords(run, 3)
-            delivered = target(process).map { kill($0, SIGTERM) == 0 } ?? false
+            let pids = targets(process)
+            delivered = !pids.isEmpty && pids.allSatisfy { kill($0, SIGTERM) == 0 }
         }
         XCTAssertTrue(delivered, file: file, line: line)
         XCTAssertTrue(result.output.contains("launch: stopped for good"), result.output, file: file, line: line)
@@ -247,16 +261,17 @@ final class LaunchTests: XCTestCase {
         XCTAssertEqual(try run.trainLosses().map(\.step), Array(1...6))
     }
 
-    /// The pid of the `mpirun` launch started (found by parent pid and command name in /proc:
-    /// launch may have other children, and /proc/PID/task/PID/children lists only one thread's).
-    private static func mpirunChild(of parent: Int32) -> Int32? {
+    /// The pids of `parent`'s children called `name` (found by parent pid and command name in
+    /// /proc: launch may have other children, and /proc/PID/task/PID/children lists only one
+    /// thread's).
+    private static func children(of parent: Int32, named name: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).first { pid in
+        return entries.compactMap(Int32.init).filter { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
                   let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return false }
-            let name = stat[stat.index(after: open)..<close]
+            let command = stat[stat.index(after: open)..<close]
             let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-            return name == "mpirun" && fields.count > 1 && Int32(fields[1]) == parent
+            return command == name && fields.count > 1 && Int32(fields[1]) == parent
         }
     }
 }

@@ -2,8 +2,11 @@
 import Glibc
 #endif
 
-/// SIGTERM / SIGINT / SIGUSR1 become a request to stop at the next step boundary; a second one
-/// ends the process at once (exit 128 + signal), as users expect of a second Ctrl-C. SIGUSR1 is
+/// SIGTERM / SIGINT / SIGUSR1 become a request to stop at the next step boundary; the same signal
+/// a second time ends the process at once (exit 128 + signal), as users expect of a second Ctrl-C
+/// (under launch each Ctrl-C arrives as SIGUSR1). A different one does not: `pkill -TERM -f
+/// swift-llm-train` reaches both the ranks (SIGTERM) and launch, which forwards SIGUSR1, and must
+/// still end with a checkpoint. SIGUSR1 is
 /// how `launch` stops a job: mpirun forwards it to every rank on every host (Open MPI's
 /// `ess_base_forward_signals` default) at once. SIGTERM or SIGINT to mpirun itself (Ctrl-C in a
 /// terminal reaches only mpirun: each rank has a process group of its own) starts Open MPI 4.1's
@@ -17,6 +20,7 @@ import Glibc
 /// cleanly; one signalled rank is enough. Checkpoints are renamed into place whole, so ending
 /// mid-save leaves `latest` on the previous complete one.
 public enum StopSignal {
+    /// The first stop signal's number, 0 before any.
     nonisolated(unsafe) private static var received: sig_atomic_t = 0
     private static let secondSignalMessage: StaticString =
         "\nswift-llm-train: second stop signal: exiting now, without a checkpoint (the latest saved one is intact)\n"
@@ -24,12 +28,12 @@ public enum StopSignal {
     public static func install() {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signal in
-            if StopSignal.received != 0 {
+            if StopSignal.received == signal {
                 let message = StopSignal.secondSignalMessage
                 _ = write(STDERR_FILENO, message.utf8Start, message.utf8CodeUnitCount)
                 _exit(128 + signal)
             }
-            StopSignal.received = 1
+            if StopSignal.received == 0 { StopSignal.received = signal }
         }
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_RESTART
