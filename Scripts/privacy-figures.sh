@@ -8,12 +8,14 @@
 #    clipping alone (no noise), and with DP-SGD at epsilon = 8, 3, 1 (privacy.target_epsilon picks
 #    the noise for train.steps; delta = 1/N): test macro-F1 and accuracy of each run's best checkpoint.
 #   Scripts/privacy-figures.sh [OUT_DIR]     (default /tmp/privacy-figures; reuses OUT_DIR/pretrain)
-#   ONLY=speed (or utility) runs and prints one part; SETTINGS="none clip 8" picks utility rows;
+#   ONLY=speed (or utility) runs and prints one part, ONLY=table prints the utility table of runs
+#   already in OUT_DIR; SETTINGS="none clip 8" picks utility rows (all none clip 8 3 1);
 #   EXTRA="--set ..." is added to every preset run.
+#   BIN=path uses that binary instead of building this checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/privacy-figures}
-BIN=.build/release/swift-llm-train
+BIN=${BIN:-}
 EPSILONS=${EPSILONS:-"8 3 1"}
 PRESET=${PRESET:-Configs/sentiment-en-dp.yaml}
 SETTINGS=${SETTINGS:-"all none clip $EPSILONS"}
@@ -21,13 +23,13 @@ EXTRA=${EXTRA:-}
 PAIRS=${PAIRS:-3}
 SPEED_STEPS=${SPEED_STEPS:-40}
 DP="--set privacy.enabled=true --set privacy.max_grad_norm=1 --set optimizer.grad_clip=0"
-swift build -c release >/dev/null
+[ -n "$BIN" ] || { swift build -c release >/dev/null; BIN=.build/release/swift-llm-train; }
 mkdir -p "$OUT"
 [ -e "$OUT/pretrain/checkpoints/latest" ] || $BIN train --config Configs/pretrain-small.yaml --run-dir "$OUT/pretrain" > "$OUT/pretrain.log"
 COMMON="--config Configs/sentiment-en.yaml --from $OUT/pretrain --set data.dataset=$OUT/pretrain/data"
-uptime > "$OUT/uptime.txt"
+[ "$ONLY" = table ] || uptime > "$OUT/uptime.txt"
 ONLY=${ONLY:-}
-[ "$ONLY" = utility ] || for pair in $(seq "$PAIRS"); do
+[ "$ONLY" = utility ] || [ "$ONLY" = table ] || for pair in $(seq "$PAIRS"); do
     for kind in plain dp; do
         run="$OUT/speed-$kind-$pair"
         rm -rf "$run"
@@ -37,7 +39,7 @@ ONLY=${ONLY:-}
     done
 done
 PRIVATE="--config $PRESET --from $OUT/pretrain --set data.dataset=$OUT/pretrain/data $EXTRA"
-[ "$ONLY" = speed ] || for setting in $SETTINGS; do
+[ "$ONLY" = speed ] || [ "$ONLY" = table ] || for setting in $SETTINGS; do
     run="$OUT/utility-$setting"
     rm -rf "$run"
     case $setting in
@@ -49,8 +51,8 @@ PRIVATE="--config $PRESET --from $OUT/pretrain --set data.dataset=$OUT/pretrain/
     nice -n 5 $BIN finetune $args --run-dir "$run" > "$run.log"
     $BIN evaluate --checkpoint "$run" --split test --output "$run.test.json" >> "$run.log"
 done
-uptime >> "$OUT/uptime.txt"
-python3 - "$OUT" "$ONLY" $SETTINGS <<'PY'
+[ "$ONLY" = table ] || uptime >> "$OUT/uptime.txt"
+python3 - "$OUT" "${ONLY/table/utility}" $SETTINGS <<'PY'
 import json, statistics, sys
 out, only, settings = sys.argv[1], sys.argv[2], sys.argv[3:]
 def events(p, kind): return [json.loads(l) for l in open(p) if f'"event":"{kind}"' in l]
