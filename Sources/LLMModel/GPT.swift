@@ -84,6 +84,10 @@ public final class GPT {
     public private(set) var nonFinite: NonFiniteActivation?
     /// When set, `backwardHidden` also gathers each example's squared gradient norm into it (DP-SGD).
     public var perExampleNorms: PerExampleGradientNorms?
+    /// Fine-tuning a subset (`task.trainable`): nil, `backwardHidden` reaches every tensor; K, only
+    /// ln_f and the last K blocks, and it stops above them (0: none of the trunk). Frozen tensors
+    /// keep zero gradients and add nothing to the per-example norms.
+    public var trainedBlocks: Int?
 
     let layout: ParameterLayout
     let arena: UnsafeMutableBufferPointer<Float>
@@ -372,11 +376,13 @@ public final class GPT {
         let lastResidual = blockInput(blocks.count)
         let norms = perExampleNorms
         norms?.reset(batch: B, time: T)
+        if trainedBlocks == 0 { return }
         LayerNorm.backward(dinp: dresidual, dweight: g + layout.lnfw, dbias: g + layout.lnfb, scratch: lnScratch,
                            dout: dHidden, inp: lastResidual, weight: p + layout.lnfw, mean: lnfMean, rstd: lnfRstd, rows: BT, channels: C)
         norms?.layerNorm(input: lastResidual, mean: lnfMean, rstd: lnfRstd, outputGradient: dHidden, channels: C)
         // Walking down the blocks, dresidual holds d(res3), then d(res2), then d(block input).
-        for l in stride(from: blocks.count - 1, through: 0, by: -1) {
+        let lowest = blocks.count - min(trainedBlocks ?? blocks.count, blocks.count)
+        for l in stride(from: blocks.count - 1, through: lowest, by: -1) {
             let a = blocks[l], w = layout.blocks[l], residual = blockInput(l)
             // The shared buffers still hold the last block's forward; the others are recomputed.
             if recompute != .none && l != blocks.count - 1 {
@@ -407,6 +413,7 @@ public final class GPT {
                                dout: dsmall, inp: residual, weight: p + w.ln1w, mean: a.ln1Mean, rstd: a.ln1Rstd, rows: BT, channels: C)
             norms?.layerNorm(input: residual, mean: a.ln1Mean, rstd: a.ln1Rstd, outputGradient: dsmall, channels: C)
         }
+        if trainedBlocks != nil { return }
         Encoder.backward(dwte: g + layout.wte, dwpe: g + layout.wpe, dout: dresidual, tokens: inputs, batch: B, time: T, channels: C)
         norms?.embeddings(tokens: inputs, outputGradient: dresidual, channels: C)
     }

@@ -61,6 +61,28 @@ public final class TaskObjective: TrainingObjective {
 
     deinit { dlogits.deallocate() }
 
+    /// `task.trainable`: the trained tensors are a tail of the flat buffer (layout order: wte, wpe,
+    /// the blocks, ln_f, score.weight), and the backward stops above the frozen blocks.
+    public func trainedParameters(of model: GPT) throws -> Range<Int> {
+        let layers = model.config.layers
+        let first: String
+        switch spec.trainable {
+        case .all:
+            model.trainedBlocks = nil
+            return 0..<model.parameterCount
+        case .head:
+            model.trainedBlocks = 0
+            first = ScoreHead.tensorName
+        case .lastBlocks(let k):
+            guard k <= layers else {
+                throw TrainingError("task.trainable: last_blocks:\(k), but the model has \(layers) blocks")
+            }
+            model.trainedBlocks = k
+            first = "h.\(layers - k).ln_1.weight"
+        }
+        return model.tensor(first)!.offset..<model.parameterCount
+    }
+
     func head(for model: GPT) -> ScoreHead {
         if let head { return head }
         let made = ScoreHead(spec: spec, model: model)
@@ -95,7 +117,9 @@ public final class TaskObjective: TrainingObjective {
     }
 
     /// DP-SGD's step: a Poisson sample of posts (rank r runs the r-th contiguous slice), each
-    /// post's gradient of its weighted loss clipped, the sum divided by the expected batch.
+    /// post's gradient clipped and then weighted by its class weight over the largest one, the
+    /// sum divided by the expected batch. Weighting before clipping would undo the class weights
+    /// of every clipped post (nearly all are), and leave the minority class under-weighted.
     private func accumulatePrivately(step: Int, model: GPT, debug: Bool, dpsgd: DPSGD) throws -> BatchStatistics {
         let head = head(for: model)
         let global = dpsgd.batch(step: step)
@@ -111,10 +135,11 @@ public final class TaskObjective: TrainingObjective {
                 throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")
             }
             let weights = posts.map(weight)
-            let losses = perPostLosses(head, posts, scales: weights, dlogits: dlogits)
+            let losses = perPostLosses(head, posts, scales: weights.map { _ in 1 }, dlogits: dlogits)
             loss += zip(losses, weights).reduce(0) { $0 + $1.0 * $1.1 } * scale
             let K = spec.outputs, unit = Array(UnsafeBufferPointer(start: dlogits, count: posts.count * K))
-            dpsgd.accumulateClipped(model: model, count: posts.count, scale: scale) { multipliers in
+            dpsgd.accumulateClipped(model: model, count: posts.count, scale: scale,
+                                    weights: weights.map { $0 / maxWeight }) { multipliers in
                 for b in 0..<posts.count { for k in 0..<K { dlogits[b * K + k] = unit[b * K + k] * multipliers[b] } }
                 head.backward(model: model, dlogits: dlogits)
                 return head.squaredHeadGradientNorms(dlogits: dlogits)
@@ -131,6 +156,9 @@ public final class TaskObjective: TrainingObjective {
         let outputs = try Self.predict(validation, model: model, head: head(for: model), padID: padID, comm: comm)
         return TaskReport(spec: spec, examples: validation, outputs: outputs).evaluation
     }
+
+    /// DP-SGD's weights are class weight / this, at most 1: a post's share stays within max_grad_norm.
+    private var maxWeight: Double { spec.kind == .classification ? classWeights.max()! : 1 }
 
     private func weight(_ example: TaskExample) -> Double {
         spec.kind == .classification ? classWeights[example.label] : 1

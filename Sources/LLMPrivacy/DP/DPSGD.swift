@@ -48,11 +48,16 @@ public final class DPSGD: GradientPrivacy {
         PoissonSampler(count: examples, rate: sampleRate, seed: noiseSeed ^ 0x5851_F42D_4C95_7F2D).batch(step: step)
     }
 
-    /// Adds one micro-batch's (`count` examples) clipped per-example gradients, times `scale`, to the step's sum.
+    /// Adds one micro-batch's (`count` examples) clipped per-example gradients, times `scale`, to the step's sum;
+    /// with `weights` (each in 0...1), example b's clipped gradient also times weights[b], after clipping,
+    /// so the weights hold whether or not an example is clipped and no share exceeds maxGradNorm.
     /// `backward(multipliers)` must add into `model.gradients` the gradient of
     /// sum_b multipliers[b] * loss_b for the micro-batch's last forward, and return each
     /// example's squared gradient norm of the tensors the trunk backward does not see (the head).
-    public func accumulateClipped(model: GPT, count: Int, scale: Double, backward: ([Float]) -> [Double]) {
+    public func accumulateClipped(model: GPT, count: Int, scale: Double, weights: [Double]? = nil,
+                                  backward: ([Float]) -> [Double]) {
+        precondition(weights.map { $0.count == count && $0.allSatisfy { (0...1).contains($0) } } ?? true,
+                     "one weight in 0...1 per example")
         if clippedSum.count != model.parameterCount { clippedSum = [Float](repeating: 0, count: model.parameterCount) }
         model.zeroGradients()
         model.perExampleNorms = norms
@@ -60,7 +65,9 @@ public final class DPSGD: GradientPrivacy {
         model.perExampleNorms = nil
         norms.add(head)
         // The norms are of scale x g_b; the clip factor is of g_b itself.
-        let factors = norms.squaredNorms.map { min(1, maxGradNorm * scale / $0.squareRoot()) }
+        let factors = norms.squaredNorms.enumerated().map { b, square in
+            (weights?[b] ?? 1) * min(1, maxGradNorm * scale / square.squareRoot())
+        }
         if factors.contains(where: { $0 < 1 }) {
             model.zeroGradients()
             _ = backward(factors.map { Float($0 * scale) })

@@ -56,6 +56,9 @@ public final class Trainer {
     /// nil when every rank updates everything (`train.shard_optimizer: false`).
     let shards: ShardPlan?
     let ownPieces: [Range<Int>]
+    /// The part of `ownPieces` that is trained (`TrainingObjective.trainedParameters`): what gets
+    /// noise and AdamW steps.
+    let trainedPieces: [Range<Int>]
     var state: TrainingState
     /// Time spent in the per-step collectives since the last log line.
     var communicationSeconds = 0.0
@@ -105,6 +108,8 @@ public final class Trainer {
                                         warmupSteps: config.optimizer.warmupSteps, totalSteps: config.train.steps)
         shards = config.train.shardOptimizer ? ShardPlan(count: model.parameterCount, worldSize: comm.worldSize) : nil
         ownPieces = shards?.pieces(rank: comm.rank) ?? [0..<model.parameterCount]
+        let trained = try objective.trainedParameters(of: model)
+        trainedPieces = ownPieces.map { $0.clamped(to: trained) }.filter { !$0.isEmpty }
         store = comm.isCoordinator ? try CheckpointStore(runDirectory: options.runDirectory, keepLast: config.checkpoint.keepLast) : nil
         state = TrainingState(model: config.model, tokenizerSHA256: data.tokenizerSHA256, configYAML: try config.yaml(),
                               worldSize: comm.worldSize)
@@ -275,7 +280,7 @@ public final class Trainer {
         if let shards { try comm.reduceScatter(model.gradients, shards) } else { try comm.allReduce(model.gradients, .sum) }
         communicationSeconds += monotonicSeconds() - communicationStart
         if comm.worldSize > 1 { scaleGradients(model.gradients, by: 1 / Float(comm.worldSize), in: ownPieces) }
-        objective.privacy?.addNoise(to: model.gradients, ranges: ownPieces, step: step)
+        objective.privacy?.addNoise(to: model.gradients, ranges: trainedPieces, step: step)
         // Loss, the shard's squared gradient norm and the stop flag ride in one tiny all-reduce,
         // so all ranks agree on all three. Each square is counted once: by the element's owner,
         // or by rank 0 alone when every rank holds every gradient.
@@ -292,9 +297,9 @@ public final class Trainer {
     /// all replicas hold the same weights again.
     private func applyUpdate(norm: Float, learningRate: Float) throws {
         if config.optimizer.gradClip > 0, let scale = clipScale(norm: norm, maxNorm: config.optimizer.gradClip) {
-            scaleGradients(model.gradients, by: scale, in: ownPieces)
+            scaleGradients(model.gradients, by: scale, in: trainedPieces)
         }
-        optimizer.update(model: model, learningRate: learningRate, ranges: ownPieces)
+        optimizer.update(model: model, learningRate: learningRate, ranges: trainedPieces)
         if let shards {
             let communicationStart = monotonicSeconds()
             try comm.allGather(model.parameters, shards)
