@@ -40,8 +40,8 @@ final class TiedHeadNormsTests: XCTestCase {
         let model = GPT(config: config, batchSize: 1, sequenceLength: T, seed: 3)
         for i in 0..<model.parameterCount { model.parameters[i] = batched.parameters[i] }
         model.zeroGradients()
-        model.forward(inputs: Array(w.inputs[(b * T)..<(b * T + T)]), targets: Array(w.targets[(b * T)..<(b * T + T)]))
-        model.backward()
+        model.forwardBackward(inputs: Array(w.inputs[(b * T)..<(b * T + T)]),
+                              targets: Array(w.targets[(b * T)..<(b * T + T)]))
         return Array(model.gradients)
     }
 
@@ -49,6 +49,7 @@ final class TiedHeadNormsTests: XCTestCase {
         let B = 4, weights: [Float] = [1, 0.5, 2, 0]
         let model = makeModel(batch: B), w = windows(B, seed: 41)
         let single = (0..<B).map { alone(model, w, $0) }
+        model.keepsProbabilities = true
         model.forward(inputs: w.inputs, targets: w.targets)
         let probabilities = Array(model.logits)
         let norms = PerExampleGradientNorms()

@@ -67,6 +67,7 @@ public final class PrivateLanguageModel: PrivateLanguageModelStep {
                 let window = b < chunk.count ? chunk[start + b] : chunk[start]
                 windows.fill(sample: window, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
             }
+            model.keepsProbabilities = true
             _ = model.forward(inputs: inputs.baseAddress!, targets: targets.baseAddress!)
             if debug, let bad = model.nonFinite {
                 throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")

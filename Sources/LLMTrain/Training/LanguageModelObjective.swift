@@ -55,11 +55,11 @@ final class LanguageModelObjective: TrainingObjective {
             for (b, sample) in samples.enumerated() {
                 data.train.fill(sample: sample, inputs: inputs.baseAddress! + b * T, targets: targets.baseAddress! + b * T)
             }
-            let loss = model.forward(inputs: inputs.baseAddress!, targets: targets.baseAddress!)
+            let loss = model.forwardBackward(inputs: inputs.baseAddress!, targets: targets.baseAddress!,
+                                             lossScale: 1 / Float(plan.accumulationSteps))
             if debug, let bad = model.nonFinite {
                 throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")
             }
-            model.backward(lossScale: 1 / Float(plan.accumulationSteps))
             lossSum += Double(loss)
             if debug {
                 FileHandle.standardError.write(Data("[debug] rank \(rank) step \(step + 1) micro \(micro): samples \(samples) loss \(loss)\n".utf8))
