@@ -52,13 +52,14 @@ def main():
 
     for _ in range(args.warmup):
         step()
-    start = time.monotonic()
+    start, cpu_start = time.monotonic(), time.process_time()
     for _ in range(args.steps):
         step()
-    seconds = time.monotonic() - start
+    seconds, cpu_seconds = time.monotonic() - start, time.process_time() - cpu_start
     tokens_per_s = args.batch * args.time * args.steps / seconds
     print(f"attention={model.config._attn_implementation} tokens_per_s={tokens_per_s:.1f} "
-          f"ms_per_step={seconds * 1000 / args.steps:.2f} peak_rss_mb={peak_rss_mb():.1f}")
+          f"ms_per_step={seconds * 1000 / args.steps:.2f} cpu_ms_per_step={cpu_seconds * 1000 / args.steps:.2f} "
+          f"peak_rss_mb={peak_rss_mb():.1f}")
 
 
 if __name__ == "__main__":

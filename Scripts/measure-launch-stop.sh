@@ -2,7 +2,7 @@
 # Stops a GPT-2-small-sized run (12 layers, d_model 768, vocab 50304; batch 1 x 64 tokens per rank,
 # ~2 GB RSS per rank) under `launch -n 2` with SIGTERM, to LAUNCH (default) or to MPIRUN, after a
 # few steps, and reports how long the ranks took to stop and to save, and whether the checkpoint
-# verifies (sha256 of every file against its manifest). Usage: Scripts/measure-launch-stop.sh [launch|mpirun]
+# verifies (sha256 of every file against its manifest). Usage: [GRACE=G] Scripts/measure-launch-stop.sh [launch|mpirun]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${1:-launch}
@@ -15,7 +15,7 @@ MODEL=(--config Configs/bench-ii.yaml --set model.vocab_size=50304 --set model.l
 # The embedded corpus with a 50304-token tokenizer, prepared once.
 [ -f "$WORK/prep/data/manifest.json" ] || $BIN train "${MODEL[@]}" --steps 0 --run-dir "$WORK/prep" > /dev/null
 RUN="$WORK/run-$TARGET"; rm -rf "$RUN"
-GRACE=$([ "$TARGET" = mpirun ] && echo 60 || echo 0)
+GRACE=${GRACE:-$([ "$TARGET" = mpirun ] && echo 60 || echo 0)}  # --stop-grace; GRACE=180 for a loaded machine
 $BIN launch -n 2 --stop-grace "$GRACE" -- train "${MODEL[@]}" --set data.dataset="$WORK/prep/data" --steps 1000 \
     --run-dir "$RUN" > "$RUN.log" 2>&1 &
 LAUNCH=$!

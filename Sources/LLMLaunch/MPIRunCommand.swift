@@ -7,12 +7,12 @@ public struct MPIRunCommand: Equatable, Sendable {
     public var hostfile: String?
     /// Passed to mpirun before the program, verbatim (`--mpirun-arg`).
     public var extraArguments: [String] = []
-    /// > 0: Open MPI 4.1's `odls_base_sigkill_timeout`, the seconds mpirun waits between its
-    /// SIGTERM and SIGKILL to the ranks when it ends a job (default 1 s, too short to finish a step
-    /// and save a large model), so `kill -TERM <mpirun pid>` ends with a checkpoint. The price:
-    /// mpirun waits as long (measured: about twice) when it tears down a failed job, even once
-    /// every rank is dead. `launch` itself stops jobs with SIGUSR1, which needs no grace; 0: leave
-    /// Open MPI's default.
+    /// > 0: Open MPI 4.1's `odls_base_sigkill_timeout`. Ending a job (SIGTERM or SIGINT to mpirun,
+    /// a failed rank), mpirun sends the ranks SIGCONT, sleeps this long, SIGTERM, sleeps again,
+    /// SIGKILL (default 1 s, too short to finish a step and save a large model), so a long enough
+    /// one makes `kill -TERM <mpirun pid>` end with a checkpoint. The price: mpirun takes up to
+    /// twice as long to tear down a failed job, even once every rank is dead. `launch` itself stops
+    /// jobs with SIGUSR1, which needs no grace; 0: leave Open MPI's default.
     public var stopGrace: Int
 
     public init(ranks: Int, hostfile: String?, extraArguments: [String] = [], stopGrace: Int) {

@@ -4,14 +4,13 @@
 /// windows' clip factors.
 extension GPT {
     /// Adds the gradient of sum_b windowWeights[b] * (mean over t of loss_{b,t}) for the last
-    /// forward with targets (with `train.recompute: none`, whose probabilities stay in `logits`;
-    /// they become the logit gradients, so one backward per forward, as `backward`).
+    /// forward with targets, run with `keepsProbabilities` so that its probabilities stay in
+    /// `logits`; they become the logit gradients, so one backward per forward.
     public func backward(windowWeights: [Float]) {
         let B = lastBatch, T = sequenceLength, C = config.modelDim, V = config.vocabSize
         precondition(windowWeights.count == B, "one weight per window of the last forward")
-        precondition(haveTargets && recompute == .none, "a window-weighted backward needs a forward with targets "
-                     + "that kept its probabilities (recompute none)")
-        haveTargets = false
+        precondition(keptProbabilities, "a window-weighted backward needs a forward with targets and keepsProbabilities")
+        keptProbabilities = false
         let p = parameters.baseAddress!, g = gradients.baseAddress!, dlogits = logits.baseAddress!
         for b in 0..<B {
             let scale = windowWeights[b] / Float(T)
@@ -21,7 +20,7 @@ extension GPT {
                 dlogits[row + Int(targets[b * T + t])] -= scale
             }
         }
-        // As `backward`: dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf
+        // As `forwardBackward`: dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf
         sgemm(m: B * T, n: C, k: V, a: dlogits, lda: V, b: p + layout.wte, ldb: C, beta: 0, c: dsmall, ldc: C)
         perExampleNorms?.tiedHead = (UnsafePointer(dlogits), UnsafePointer(lnf), V)
         backwardHidden(dsmall)

@@ -14,21 +14,22 @@ import LLMSupport
 //   let optimizer = AdamW(parameterCount: model.parameterCount, config: AdamWConfig(...))
 //   let schedule = LearningRateSchedule(maxLR:minLR:warmupSteps:totalSteps:)
 //   model.zeroGradients()
-//   for micro in 0..<k {                                 // gradient accumulation
-//       let loss = model.forward(inputs: x, targets: y)  // x, y: B*T Int32, (B, T) row-major; mean loss
-//       model.backward(lossScale: 1 / Float(k))          // ADDS d(mean loss * lossScale) to gradients
-//   }
+//   for micro in 0..<k {                                 // gradient accumulation; x, y: B*T Int32, (B, T)
+//       let loss = model.forwardBackward(inputs: x, targets: y, lossScale: 1 / Float(k))  // mean loss;
+//   }                                                    // ADDS d(mean loss * lossScale) to gradients
 //   (all-reduce model.gradients, divide by the number of ranks)
 //   let norm = clipGradients(model.gradients, maxNorm: 1)   // pre-clip global L2 norm
 //   optimizer.update(model: model, learningRate: schedule.rate(at: step))
 //   checkpoint: model.parameters, optimizer.m, optimizer.v, optimizer.step, model.rng.state
 //
 // forward(inputs:targets: nil) computes the logits only (model.logits, (B, T, V)) and returns
-// .nan. A forward with targets turns model.logits into softmax probabilities in place (fused
-// cross-entropy) and fills model.losses (B, T); backward() then turns them into dlogits, so
-// each backward needs its own forward with targets. (With recompute the head works in chunks of
-// positions and the backward recomputes each chunk's probabilities: model.logits is then
-// filled only by forward(targets: nil).) Tokens outside 0..<vocabSize trap.
+// .nan. forward(inputs:targets:) returns the mean loss and fills model.losses (B, T). Training
+// calls forwardBackward, which runs the tied LM head over chunks of positions and takes each
+// chunk from logits to probabilities (fused cross-entropy) to its gradient at once, so the
+// (B, T, V) logits, the largest activation of GPT-2 small (0.8 GB at 4 x 1024), never exist
+// whole; `logits` is touched only by a logits-only forward, or when `keepsProbabilities` asks a
+// forward with targets to leave the probabilities there (DP-SGD's clipped second backward
+// reads them). Tokens outside 0..<vocabSize trap.
 // Task heads (LLMTasks) use the trunk alone: forwardHidden(inputs:batch:time:) runs b <= B posts
 // of t <= T tokens, (b, t) row-major, up to the final LayerNorm (model.hidden, (b, t, C)), and
 // backwardHidden(_:) takes d(hidden) and runs the trunk backward. A head's weights are extra
@@ -55,7 +56,10 @@ public struct NonFiniteActivation: Error, Equatable, CustomStringConvertible {
 }
 
 /// One block's activations: views into the activation arena, each either the block's own or,
-/// for what `recompute` drops, into one block's worth of buffers all blocks share.
+/// for what `recompute` drops, into one block's worth of buffers all blocks share. The MLP
+/// activation's output and GELU's derivative are always shared: the backward recomputes them
+/// from the kept c_fc output, an elementwise pass (about 0.5% of a GPT-2-small step) that saves
+/// 4 x B x T x d_model floats per block.
 struct BlockActivations {
     var ln1, ln1Mean, ln1Rstd, qkv, atty, attStats, res2, ln2, ln2Mean, ln2Rstd, fch, fchAct, res3: UnsafeMutablePointer<Float>
     /// gelu'(fch), saved by the GELU forward for its backward (empty with ReLU).
@@ -71,10 +75,14 @@ public final class GPT {
     public let tensors: [ParameterTensor]
     /// What the backward recomputes instead of keeping (fixed at init: it sets the arena's size).
     public let recompute: Recompute
-    /// (B, T, V): logits after forward(targets: nil), probabilities after forward with targets
-    /// (with recompute none; otherwise the head keeps only `headChunk` rows and this buffer, never
-    /// touched in training, holds the logits of forward(targets: nil) alone).
+    /// (B, T, V): logits after forward(targets: nil); probabilities after a forward with targets
+    /// when `keepsProbabilities` is set. Allocated apart from the arena and left untouched
+    /// otherwise, so its pages become resident only when used.
     public let logits: UnsafeMutableBufferPointer<Float>
+    /// When set, a forward with targets leaves the softmax probabilities (B, T, V) in `logits`.
+    public var keepsProbabilities = false
+    /// Whether `logits` holds the probabilities of the last forward (for `backward(windowWeights:)`).
+    var keptProbabilities = false
     /// Per-position losses (B, T) of the last forward with targets.
     public let losses: UnsafeMutableBufferPointer<Float>
     /// The generator after drawing the initial weights; checkpoint its `state` to resume streams.
@@ -85,15 +93,18 @@ public final class GPT {
     /// When set (DP-SGD), `backwardHidden` gathers each example's squared gradient norm into it and
     /// leaves the parameter gradients to its book-keeping (see `backwardHidden`).
     public var perExampleNorms: PerExampleGradientNorms?
+    /// Fine-tuning a subset (`task.trainable`): nil, `backwardHidden` reaches every tensor; K, only
+    /// ln_f and the last K blocks, and it stops above them (0: none of the trunk). Frozen tensors
+    /// keep zero gradients and add nothing to the per-example norms.
+    public var trainedBlocks: Int?
 
     let layout: ParameterLayout
     let arena: UnsafeMutableBufferPointer<Float>
     let encoded, lnf, lnfMean, lnfRstd: UnsafeMutablePointer<Float>
-    /// With recompute, the head's logits/probabilities for one chunk of positions.
-    let headScratch: UnsafeMutablePointer<Float>?
-    /// The LM head runs over chunks of this many positions, forward and backward, whatever the
-    /// recompute mode (so the modes agree bit for bit): with recompute, the (BT, V) logits and
-    /// their gradient, the largest activation of GPT-2 small (0.8 GB at 4 x 1024), never exist whole.
+    /// The head's logits, probabilities and their gradient for one chunk of positions.
+    let headScratch: UnsafeMutablePointer<Float>
+    /// The LM head runs over chunks of this many positions (fixed, so results do not depend on
+    /// anything but the shapes).
     static let headChunk = 256
     let blocks: [BlockActivations]
     // Backward scratch, reused by every block: the residual-stream gradient, one (BT, C) buffer,
@@ -102,9 +113,12 @@ public final class GPT {
     // the attention's per-thread tiles, and the LayerNorm backward's partial sums.
     let dresidual, dsmall, dbig, dhidden, attentionScratch, lnScratch: UnsafeMutablePointer<Float>
     let inputs, targets: UnsafeMutablePointer<Int32>
-    var haveTargets = false
     /// (batch, time) of the last forward: the backward runs over the same rows.
     var lastBatch = 0, lastTime = 0
+    /// The block whose activations the shared buffers hold: the last block after a forward, and
+    /// whichever the backward recomputed last after it (so a second backward over the same
+    /// forward, as DP-SGD's clipped pass, recomputes the last block too).
+    var sharedBlock = 0
 
     /// The final LayerNorm output (b, t, C) of the last forward, row-major from the start.
     public var hidden: UnsafePointer<Float> { UnsafePointer(lnf) }
@@ -131,16 +145,13 @@ public final class GPT {
 
         let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
         let L = config.layers, NH = config.heads, BT = B * T
-        let gelu = config.activation == .gelu
-        let geluDerivative = gelu ? BT * 4 * C : 0
-        // With GELU the c_fc output is read only by the GELU forward (its backward uses the saved
-        // derivative), so all blocks share one; ReLU's backward reads it, so each keeps its own.
-        let ownFch = gelu ? 0 : BT * 4 * C
+        let geluDerivative = config.activation == .gelu ? BT * 4 * C : 0
         let attention = BT * C * 2 + BT * 2 + BT * 3 * C + Attention.statsCount(batch: B, time: T, heads: NH)
-        let mlp = BT * C * 2 + BT * 2 + ownFch + BT * 4 * C + geluDerivative
+        let mlp = BT * C * 2 + BT * 2 + BT * 4 * C
         let kept = BT * C + (recompute == .none ? attention + mlp : recompute == .attention ? mlp : 0)
-        let shared = (gelu ? BT * 4 * C : 0) + (recompute == .none ? 0 : recompute == .attention ? attention : attention + mlp)
-        let headRows = recompute == .none ? BT : min(BT, GPT.headChunk)
+        let shared = BT * 4 * C + geluDerivative
+            + (recompute == .none ? 0 : recompute == .attention ? attention : attention + mlp)
+        let headRows = min(BT, GPT.headChunk)
         let total = BT * C + BT * C + 2 * BT + headRows * V + BT + L * kept + shared + BT * C * 2 + BT * 4 * C * 2
             + Attention.scratchCount(time: T) + LayerNorm.scratchCount(rows: BT, channels: C)
         arena = .allocate(capacity: total)
@@ -148,14 +159,14 @@ public final class GPT {
         var cursor = arena.baseAddress!
         func take(_ n: Int) -> UnsafeMutablePointer<Float> { defer { cursor += n }; return cursor }
         encoded = take(BT * C)
-        let sharedFch = gelu ? take(BT * 4 * C) : nil
+        let sharedActivation = take(BT * 4 * C), sharedDerivative = take(geluDerivative)
         func attentionHalf(_ a: inout BlockActivations) {
             (a.ln1, a.ln1Mean, a.ln1Rstd, a.qkv) = (take(BT * C), take(BT), take(BT), take(BT * 3 * C))
             (a.atty, a.attStats) = (take(BT * C), take(Attention.statsCount(batch: B, time: T, heads: NH)))
         }
         func mlpHalf(_ a: inout BlockActivations) {
             (a.res2, a.ln2, a.ln2Mean, a.ln2Rstd) = (take(BT * C), take(BT * C), take(BT), take(BT))
-            (a.fch, a.fchAct, a.fchGrad) = (sharedFch ?? take(ownFch), take(BT * 4 * C), take(geluDerivative))
+            (a.fch, a.fchAct, a.fchGrad) = (take(BT * 4 * C), sharedActivation, sharedDerivative)
         }
         let unset = arena.baseAddress!
         var scratchBlock = BlockActivations(ln1: unset, ln1Mean: unset, ln1Rstd: unset, qkv: unset, atty: unset,
@@ -173,14 +184,8 @@ public final class GPT {
         lnf = take(BT * C)
         lnfMean = take(BT)
         lnfRstd = take(BT)
-        if recompute == .none {
-            logits = UnsafeMutableBufferPointer(start: take(BT * V), count: BT * V)
-            headScratch = nil
-        } else {
-            // Left untouched: its pages become resident only if a logits-only forward uses them.
-            logits = .allocate(capacity: BT * V)
-            headScratch = take(headRows * V)
-        }
+        logits = .allocate(capacity: BT * V)
+        headScratch = take(headRows * V)
         losses = UnsafeMutableBufferPointer(start: take(BT), count: BT)
         dresidual = take(BT * C)
         dsmall = take(BT * C)
@@ -202,7 +207,7 @@ public final class GPT {
         parameters.deallocate()
         gradients.deallocate()
         arena.deallocate()
-        if headScratch != nil { logits.deallocate() }
+        logits.deallocate()
         inputs.deallocate()
         targets.deallocate()
     }
@@ -232,26 +237,59 @@ public final class GPT {
     }
 
     /// inputs, targets: B*T token ids, row-major (B, T). Returns the mean loss, or .nan without targets.
-    @discardableResult
     /// `batch` (default batchSize) rows: DP-SGD's Poisson micro-batches may be short.
+    @discardableResult
     public func forward(inputs tokenInputs: UnsafePointer<Int32>, targets tokenTargets: UnsafePointer<Int32>?,
                         batch: Int? = nil) -> Float {
         let BT = (batch ?? batchSize) * sequenceLength, V = config.vocabSize
         runTrunk(inputs: tokenInputs, batch: batch ?? batchSize, time: sequenceLength)
+        keptProbabilities = false
         guard let tokenTargets else {
             for rows in headChunks(BT) { headLogits(rows, into: logits.baseAddress! + rows.lowerBound * V) }
-            haveTargets = false
             return .nan
         }
-        for i in 0..<BT {
-            precondition(tokenTargets[i] >= 0 && Int(tokenTargets[i]) < V, "target token out of range")
+        setTargets(tokenTargets, count: BT)
+        for rows in headChunks(BT) { headProbabilities(rows) }
+        keptProbabilities = keepsProbabilities
+        return meanLoss(count: BT)
+    }
+
+    /// One training micro-batch: the forward with targets, then the gradient of
+    /// (mean loss * lossScale) ADDED into `gradients`. Returns the mean loss. The head's backward
+    /// runs chunk by chunk right after the chunk's forward, so no (B, T, V) buffer is needed.
+    @discardableResult
+    public func forwardBackward(inputs tokenInputs: UnsafePointer<Int32>, targets tokenTargets: UnsafePointer<Int32>,
+                                lossScale: Float = 1) -> Float {
+        let BT = batchSize * sequenceLength, C = config.modelDim, V = config.vocabSize
+        runTrunk(inputs: tokenInputs, batch: batchSize, time: sequenceLength)
+        keptProbabilities = false
+        setTargets(tokenTargets, count: BT)
+        let p = parameters.baseAddress!, g = gradients.baseAddress!
+        for rows in headChunks(BT) {
+            let dlogits = headProbabilities(rows), n = rows.count, r0 = rows.lowerBound
+            SoftmaxCrossEntropy.backward(probsToDlogits: dlogits, targets: targets + r0, scale: lossScale / Float(BT),
+                                         rows: n, vocab: V)
+            // dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf
+            sgemm(m: n, n: C, k: V, a: dlogits, lda: V, b: p + layout.wte, ldb: C, beta: 0, c: dsmall + r0 * C, ldc: C)
+            sgemm(transA: true, m: V, n: C, k: n, a: dlogits, lda: V, b: lnf + r0 * C, ldb: C, beta: 1, c: g + layout.wte,
+                  ldc: C)
+        }
+        let loss = meanLoss(count: BT)
+        backwardHidden(dsmall)
+        return loss
+    }
+
+    private func setTargets(_ tokenTargets: UnsafePointer<Int32>, count: Int) {
+        for i in 0..<count {
+            precondition(tokenTargets[i] >= 0 && Int(tokenTargets[i]) < config.vocabSize, "target token out of range")
             targets[i] = tokenTargets[i]
         }
-        for rows in headChunks(BT) { headProbabilities(rows) }
-        haveTargets = true
+    }
+
+    private func meanLoss(count: Int) -> Float {
         var sum: Float = 0
-        for i in 0..<BT { sum += losses[i] }
-        return sum / Float(BT)
+        for i in 0..<count { sum += losses[i] }
+        return sum / Float(count)
     }
 
     /// The trunk alone over b <= batchSize rows of t <= sequenceLength tokens (positions 0..<t),
@@ -259,7 +297,7 @@ public final class GPT {
     /// runs over the same rows.
     public func forwardHidden(inputs tokenInputs: UnsafePointer<Int32>, batch B: Int, time T: Int) {
         runTrunk(inputs: tokenInputs, batch: B, time: T)
-        haveTargets = false
+        keptProbabilities = false
     }
 
     private func runTrunk(inputs tokenInputs: UnsafePointer<Int32>, batch B: Int, time T: Int) {
@@ -277,6 +315,7 @@ public final class GPT {
             // Checked block by block: with recompute the next block overwrites the shared buffers.
             if debugChecks && nonFinite == nil { nonFinite = findNonFinite(block: l, rows: BT) }
         }
+        sharedBlock = blocks.count - 1
         LayerNorm.forward(out: lnf, mean: lnfMean, rstd: lnfRstd, inp: blockInput(blocks.count), weight: p + layout.lnfw,
                           bias: p + layout.lnfb, rows: BT, channels: C)
         if debugChecks && nonFinite == nil { nonFinite = findNonFinite(lnf, BT * C, nil, "ln_f") }
@@ -306,33 +345,10 @@ public final class GPT {
         LayerNorm.forward(out: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.res2, weight: p + w.ln2w,
                           bias: p + w.ln2b, rows: BT, channels: C)
         Matmul.forward(out: a.fch, inp: a.ln2, weight: p + w.fcw, bias: p + w.fcb, rows: BT, inChannels: C, outChannels: 4 * C)
-        switch config.activation {
-        case .gelu: GELU.forward(out: a.fchAct, derivative: a.fchGrad, inp: a.fch, count: BT * 4 * C)
-        case .relu: ReLU.forward(out: a.fchAct, inp: a.fch, count: BT * 4 * C)
-        }
+        activationForward(a, rows: BT)
         guard stage > .activation else { return }
         Matmul.forward(out: a.res3, inp: a.fchAct, weight: p + w.fcprojw, bias: p + w.fcprojb, residual: a.res2,
                        rows: BT, inChannels: 4 * C, outChannels: C)
-    }
-
-    /// Adds the gradient of (mean loss * lossScale) into `gradients`. Needs a forward with targets
-    /// just before (it consumes the probabilities that forward left in `logits`).
-    public func backward(lossScale: Float = 1) {
-        precondition(haveTargets, "backward needs a forward with targets first")
-        haveTargets = false
-        let BT = lastBatch * sequenceLength, C = config.modelDim, V = config.vocabSize
-        let p = parameters.baseAddress!, g = gradients.baseAddress!
-        for rows in headChunks(BT) {
-            // With recompute the chunk's probabilities are computed again (the same losses too).
-            let dlogits = headProbabilities(rows, again: headScratch != nil), n = rows.count, r0 = rows.lowerBound
-            SoftmaxCrossEntropy.backward(probsToDlogits: dlogits, targets: targets + r0, scale: lossScale / Float(BT),
-                                         rows: n, vocab: V)
-            // dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf
-            sgemm(m: n, n: C, k: V, a: dlogits, lda: V, b: p + layout.wte, ldb: C, beta: 0, c: dsmall + r0 * C, ldc: C)
-            sgemm(transA: true, m: V, n: C, k: n, a: dlogits, lda: V, b: lnf + r0 * C, ldb: C, beta: 1, c: g + layout.wte,
-                  ldc: C)
-        }
-        backwardHidden(dsmall)
     }
 
     /// The head's chunks of positions: fixed by the row count alone.
@@ -351,18 +367,40 @@ public final class GPT {
         }
     }
 
-    /// The chunk's probabilities (fused softmax cross-entropy, filling its losses) where the head
-    /// keeps them: in `logits` (recompute none) or the chunk scratch. With `again: false` and
-    /// recompute none, they are the forward's, already there.
+    /// The chunk's probabilities (fused softmax cross-entropy, filling its losses): in the chunk
+    /// scratch, or in `logits` when `keepsProbabilities` is set.
     @discardableResult
-    private func headProbabilities(_ rows: Range<Int>, again: Bool = true) -> UnsafeMutablePointer<Float> {
+    private func headProbabilities(_ rows: Range<Int>) -> UnsafeMutablePointer<Float> {
         let V = config.vocabSize, r0 = rows.lowerBound
-        let z = headScratch ?? logits.baseAddress! + r0 * V
-        guard again else { return z }
+        let z = keepsProbabilities ? logits.baseAddress! + r0 * V : headScratch
         headLogits(rows, into: z)
         SoftmaxCrossEntropy.forward(logitsToProbs: z, losses: losses.baseAddress! + r0, targets: targets + r0,
                                     rows: rows.count, vocab: V)
         return z
+    }
+
+    /// Block l's activations into the shared buffers, recomputed from what the block keeps,
+    /// unless they are there already (the last forward's last block, or the last one brought).
+    private func bringToShared(_ l: Int) {
+        guard sharedBlock != l else { return }
+        sharedBlock = l
+        let a = blocks[l], BT = lastBatch * lastTime
+        switch recompute {
+        case .none: activationForward(a, rows: BT)
+        case .attention:
+            forwardBlock(l, batch: lastBatch, time: lastTime, through: .attention)
+            activationForward(a, rows: BT)
+        case .blocks: forwardBlock(l, batch: lastBatch, time: lastTime, through: .activation)
+        }
+    }
+
+    /// The MLP activation of c_fc's output (and GELU's derivative), into the shared buffers.
+    private func activationForward(_ a: BlockActivations, rows BT: Int) {
+        let count = BT * 4 * config.modelDim
+        switch config.activation {
+        case .gelu: GELU.forward(out: a.fchAct, derivative: a.fchGrad, inp: a.fch, count: count)
+        case .relu: ReLU.forward(out: a.fchAct, inp: a.fch, count: count)
+        }
     }
 
     /// Adds into `gradients` the trunk's part of the gradient, given d(loss)/d(hidden) (b, t, C)
@@ -379,13 +417,16 @@ public final class GPT {
         let norms = perExampleNorms
         precondition(norms == nil || recompute == .none, "per-example clipping needs the forward's activations kept")
         norms?.reset(batch: B, time: T)
+        if trainedBlocks == 0 { return }
         // A linear layer: d(input) now; its weight and bias gradients now or, clipping, from the book.
         func linear(dinp: UnsafeMutablePointer<Float>, dweight: Int, dbias: Int, dout: UnsafeMutablePointer<Float>,
-                    inp: UnsafePointer<Float>, weight: Int, inChannels: Int, outChannels: Int) {
+                    inp: UnsafePointer<Float>, weight: Int, inChannels: Int, outChannels: Int,
+                    before: (() -> Void)? = nil) {
             Matmul.backwardInput(dinp: dinp, dout: dout, weight: p + weight, rows: BT, inChannels: inChannels,
                                  outChannels: outChannels)
             norms?.linear(input: inp, outputGradient: dout, inChannels: inChannels, outChannels: outChannels)
             weightGradient(dout, rowsPerExample: T, width: outChannels) { dout in
+                before?()
                 Matmul.backwardWeights(dweight: g + dweight, dbias: g + dbias, dout: dout, inp: inp, rows: BT,
                                        inChannels: inChannels, outChannels: outChannels)
             }
@@ -410,14 +451,13 @@ public final class GPT {
         layerNorm(dweight: layout.lnfw, dbias: layout.lnfb, dout: UnsafeMutablePointer(mutating: dHidden),
                   inp: lastResidual, weight: layout.lnfw, mean: lnfMean, rstd: lnfRstd)
         // Walking down the blocks, dresidual holds d(res3), then d(res2), then d(block input).
-        for l in stride(from: blocks.count - 1, through: 0, by: -1) {
+        let lowest = blocks.count - min(trainedBlocks ?? blocks.count, blocks.count)
+        for l in stride(from: blocks.count - 1, through: lowest, by: -1) {
             let a = blocks[l], w = layout.blocks[l], residual = blockInput(l)
-            // The shared buffers still hold the last block's forward; the others are recomputed.
-            if recompute != .none && l != blocks.count - 1 {
-                forwardBlock(l, batch: B, time: T, through: recompute == .blocks ? .activation : .attention)
-            }
+            bringToShared(l)
+            // The shared activation may hold another block's when a kept step runs: it brings l's back.
             linear(dinp: dbig, dweight: w.fcprojw, dbias: w.fcprojb, dout: dresidual, inp: a.fchAct, weight: w.fcprojw,
-                   inChannels: 4 * C, outChannels: C)
+                   inChannels: 4 * C, outChannels: C, before: { [self] in bringToShared(l) })
             switch config.activation {
             case .gelu: GELU.backward(dinp: dhidden, derivative: a.fchGrad, dout: dbig, count: BT * 4 * C)
             case .relu: ReLU.backward(dinp: dhidden, inp: a.fch, dout: dbig, count: BT * 4 * C)
@@ -435,6 +475,7 @@ public final class GPT {
             layerNorm(dweight: w.ln1w, dbias: w.ln1b, dout: dsmall, inp: residual, weight: w.ln1w, mean: a.ln1Mean,
                       rstd: a.ln1Rstd)
         }
+        if trainedBlocks != nil { return }
         norms?.embeddings(tokens: inputs, outputGradient: dresidual, channels: C)
         let tokens = inputs, wte = layout.wte, wpe = layout.wpe
         weightGradient(dresidual, rowsPerExample: T, width: C, copy: false) { dout in

@@ -62,6 +62,28 @@ public final class TaskObjective: TrainingObjective {
 
     deinit { dlogits.deallocate() }
 
+    /// `task.trainable`: the trained tensors are a tail of the flat buffer (layout order: wte, wpe,
+    /// the blocks, ln_f, score.weight), and the backward stops above the frozen blocks.
+    public func trainedParameters(of model: GPT) throws -> Range<Int> {
+        let layers = model.config.layers
+        let first: String
+        switch spec.trainable {
+        case .all:
+            model.trainedBlocks = nil
+            return 0..<model.parameterCount
+        case .head:
+            model.trainedBlocks = 0
+            first = ScoreHead.tensorName
+        case .lastBlocks(let k):
+            guard k <= layers else {
+                throw TrainingError("task.trainable: last_blocks:\(k), but the model has \(layers) blocks")
+            }
+            model.trainedBlocks = k
+            first = "h.\(layers - k).ln_1.weight"
+        }
+        return model.tensor(first)!.offset..<model.parameterCount
+    }
+
     func head(for model: GPT) -> ScoreHead {
         if let head { return head }
         let made = ScoreHead(spec: spec, model: model)
@@ -86,15 +108,18 @@ public final class TaskObjective: TrainingObjective {
                 return zip(losses, scales).reduce(0) { $0 + $1.0 * $1.1 }
             }
         }
-        // Rank r runs the r-th contiguous slice; the trainer divides the sum over ranks by the world size.
+        // DP-SGD: rank r runs the r-th contiguous slice of a Poisson sample; the trainer divides the
+        // sum over ranks by the world size. Each post's gradient is clipped and then weighted by its
+        // class weight over the largest one: weighting before clipping would undo the class weights
+        // of every clipped post (nearly all are), and leave the minority class under-weighted.
         let global = dpsgd.batch(step: step)
         let mine = Array(global[(rank * global.count / plan.worldSize)..<((rank + 1) * global.count / plan.worldSize)])
         let scale = Double(plan.worldSize) / dpsgd.expectedBatch
         return try microBatches(mine, step: step, model: model, head: head, debug: debug) { posts in
             let weights = posts.map(weight)
-            let losses = perPostLosses(head, posts, scales: weights, dlogits: dlogits)
+            let losses = perPostLosses(head, posts, scales: weights.map { _ in 1 }, dlogits: dlogits)
             let K = spec.outputs
-            dpsgd.accumulateClipped(model: model, scale: scale) { s in
+            dpsgd.accumulateClipped(model: model, scale: scale, weights: weights.map { $0 / maxWeight }) { s in
                 for i in 0..<(posts.count * K) { dlogits[i] *= s }
                 head.backward(model: model, dlogits: dlogits)
             }
@@ -126,6 +151,9 @@ public final class TaskObjective: TrainingObjective {
         let outputs = try Self.predict(validation, model: model, head: head(for: model), padID: padID, comm: comm)
         return TaskReport(spec: spec, examples: validation, outputs: outputs).evaluation
     }
+
+    /// DP-SGD's weights are class weight / this, at most 1: a post's share stays within max_grad_norm.
+    private var maxWeight: Double { spec.kind == .classification ? classWeights.max()! : 1 }
 
     private func weight(_ example: TaskExample) -> Double {
         spec.kind == .classification ? classWeights[example.label] : 1

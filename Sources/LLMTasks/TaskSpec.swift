@@ -7,6 +7,14 @@ import LLMTrain
 public struct TaskSpec: Equatable, Sendable {
     public enum Kind: String, Sendable { case classification, regression }
     public enum Pooling: String, Sendable { case last, mean }
+    /// `task.trainable`: what fine-tuning trains; the rest keeps the pre-trained weights.
+    public enum Trainable: Equatable, Sendable {
+        case all
+        /// score.weight alone: a linear probe of the pre-trained trunk.
+        case head
+        /// The head, ln_f and the last K blocks.
+        case lastBlocks(Int)
+    }
 
     public var kind: Kind
     public var name: String
@@ -20,6 +28,7 @@ public struct TaskSpec: Equatable, Sendable {
     public var labels: [String]
     public var pooling: Pooling
     public var balancedClassWeights: Bool
+    public var trainable: Trainable
 
     /// The head's outputs: one per class, one for regression.
     public var outputs: Int { kind == .classification ? labels.count : 1 }
@@ -63,5 +72,13 @@ public struct TaskSpec: Equatable, Sendable {
         labels = kind == .regression ? ["rating"] : section.labels
         self.pooling = pooling
         balancedClassWeights = section.classWeights == "balanced"
+        trainable = try Self.trainable(section.trainable)
+    }
+
+    private static func trainable(_ text: String) throws -> Trainable {
+        if text == "all" { return .all }
+        if text == "head" { return .head }
+        if text.hasPrefix("last_blocks:"), let k = Int(text.dropFirst("last_blocks:".count)), k > 0 { return .lastBlocks(k) }
+        throw TrainingError("task.trainable: '\(text)' is not one of all, head, last_blocks:K (K >= 1)")
     }
 }

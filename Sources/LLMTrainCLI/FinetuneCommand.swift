@@ -34,11 +34,13 @@ struct FinetuneCommand: LaunchableCommand {
     }
 
     mutating func run() throws {
+        StopSignal.install()  // from the start: a stop during MPI start-up or data preparation stops after step 1
         let comm = try MPICommunicator.world()
         do {
             let trainer = try Trainer(options: try trainOptions(), comm: comm) { try TaskObjective(context: $0) }
             try trainer.run()
         } catch {
+            ConsoleWriter.standardOutput.flush(within: 5)  // what led up to the error, before MPI_Abort ends the process
             if comm.worldSize > 1 { comm.abort("\(error)") }
             FileHandle.standardError.write(Data("swift-llm-train: error: \(error)\n".utf8))
             throw ExitCode.failure

@@ -28,6 +28,7 @@ struct TrainCommand: LaunchableCommand {
     func trainOptions() throws -> TrainOptions { try options.trainOptions(defaultRunDirectory: "runs/default") }
 
     mutating func run() throws {
+        StopSignal.install()  // from the start: a stop during MPI start-up or data preparation stops after step 1
         let comm = try MPICommunicator.world()
         do {
             let trainer = try Trainer(options: try trainOptions(), comm: comm,
@@ -36,6 +37,7 @@ struct TrainCommand: LaunchableCommand {
             if comm.isCoordinator { print(RunPlots.afterTraining(URL(fileURLWithPath: options.runDirectory(default: "runs/default")))) }
         } catch {
             // One rank's failure must end them all, with the rank and cause named.
+            ConsoleWriter.standardOutput.flush(within: 5)  // what led up to the error, before MPI_Abort ends the process
             if comm.worldSize > 1 { comm.abort("\(error)") }
             FileHandle.standardError.write(Data("swift-llm-train: error: \(error)\n".utf8))
             throw ExitCode.failure

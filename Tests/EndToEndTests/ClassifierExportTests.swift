@@ -6,7 +6,7 @@ import XCTest
 /// Loading in transformers and matching probabilities: Scripts/check-hf-parity.py.
 extension FinetuneTests {
     /// name -> (shape, raw bytes) of a safetensors file, read from its header by hand.
-    private func tensors(_ url: URL) throws -> [String: (shape: [Int], bytes: Data)] {
+    func tensors(_ url: URL) throws -> [String: (shape: [Int], bytes: Data)] {
         let data = try Data(contentsOf: url)
         let headerLength = Int(data.prefix(8).enumerated().reduce(UInt64(0)) {
             $0 | UInt64($1.element) << (8 * UInt64($1.offset))

@@ -126,43 +126,124 @@ final class LaunchTests: XCTestCase {
     /// SIGTERM to launch (a scheduler's stop) stops for good: the ranks save a checkpoint at the
     /// step they agree on, and launch does not relaunch.
     func testSigtermToLaunchCheckpointsAndDoesNotRestart() throws {
-        try assertStopsForGood([], signalling: { launch in launch.processIdentifier })
+        try assertStopsForGood([], signalling: { [$0.processIdentifier] })
     }
 
-    /// SIGTERM to mpirun itself: mpirun passes it to the ranks and waits --stop-grace seconds
-    /// (odls_base_sigkill_timeout) before killing them, so they save; launch sees the trainer's
-    /// stop marker and does not relaunch although mpirun exits non-zero.
-    func testSigtermToMpirunCheckpointsAndDoesNotRestart() throws {
-        // Known failure, issue 14 stays open for it: signalled a few steps into this tiny run,
-        // mpirun exits 1 and the ranks never stop (no stop marker, no checkpoint), although the
-        // same `kill -TERM <mpirun>` sent by hand 20 s into a run ends with a checkpoint and launch
-        // stopping for good. launch's own stop path (SIGUSR1 to mpirun) is tested above.
-        throw XCTSkip("SIGTERM to mpirun early in a run is not yet reliable (issue 14)")
-        try assertStopsForGood(["--stop-grace", "5"], signalling: { launch in
-            Self.mpirunChild(of: launch.processIdentifier)
+    /// `pkill -TERM -f swift-llm-train` under launch: SIGTERM to launch and to both ranks at once.
+    /// launch's SIGUSR1 then reaches the ranks as a second stop signal, but not the same one, so
+    /// they still save (the same one twice would mean "exit now").
+    func testSigtermToLaunchAndRanksAtOnceCheckpoints() throws {
+        try assertStopsForGood([], signalling: { launch in
+            let ranks = Self.children(of: launch.processIdentifier, named: "mpirun").flatMap {
+                Self.children(of: $0, named: "swift-llm-train")
+            }
+            XCTAssertEqual(ranks.count, 2)
+            return [launch.processIdentifier] + ranks
         })
     }
 
-    private func assertStopsForGood(_ options: [String], signalling target: @escaping (Process) -> Int32?,
+    /// `kill -TERM <mpirun pid>` under launch: mpirun's own kill sequence (SIGCONT, 5 s, SIGTERM,
+    /// 5 s, SIGKILL) ends with a checkpoint, and launch does not relaunch. Rank 0 prints a line
+    /// a step all along while mpirun, asleep, reads none of it (issue 14: it used to block there).
+    func testSigtermToMpirunCheckpointsAndDoesNotRestart() throws {
+        try assertStopsForGood(["--stop-grace", "5"], signalling: { launch in
+            Self.children(of: launch.processIdentifier, named: "mpirun")
+        })
+    }
+
+    /// Plain `mpirun -n 2 swift-llm-train train ...`, no launch: `kill -TERM <mpirun pid>`.
+    func testSigtermToMpirunWithoutLaunchCheckpoints() throws {
+        try assertMpirunStopsWithACheckpoint(["--mca", "odls_base_sigkill_timeout", "5"]) { kill($0, SIGTERM) }
+    }
+
+    /// Ctrl-C in a terminal: SIGINT to the foreground process group, which holds mpirun but not the
+    /// ranks (Open MPI gives each its own), with Open MPI's default grace of 1 s.
+    func testCtrlCToMpirunProcessGroupCheckpoints() throws {
+        try assertMpirunStopsWithACheckpoint([]) { mpirun in
+            XCTAssertEqual(getpgid(mpirun), mpirun, "Process starts mpirun in a process group of its own")
+            return kill(-mpirun, SIGINT)
+        }
+    }
+
+    /// Issue 14's cause, without mpirun: stdout is a pipe nobody reads, as a rank's terminal is
+    /// while mpirun sleeps in its kill sequence (shrunk to one page, a few dozen lines). Training
+    /// goes on past the full pipe, and SIGTERM still ends it with a checkpoint.
+    func testStopWithUnreadStdoutCheckpoints() throws {
+        let run = try TrainingRun(self, "unread-stdout")
+        let process = Process()
+        process.executableURL = try Launcher.binary("swift-llm-train")
+        process.arguments = try trainArguments(run, ["--steps", "100000"])
+        process.currentDirectoryURL = repositoryRoot
+        process.environment = Launcher.inheritedEnvironment.merging(Launcher.mpiEnvironment) { $1 }
+        let unread = Pipe()
+        XCTAssertGreaterThan(fcntl(unread.fileHandleForWriting.fileDescriptor, 1031 /* F_SETPIPE_SZ */, 4096), 0)
+        process.standardOutput = unread
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+        waitForTrainRecords(run, 200)  // ~20 KB of progress lines into a 4 KB pipe
+        XCTAssertGreaterThanOrEqual(try run.trainLosses().count, 200, "training must go on past a full stdout pipe")
+        XCTAssertEqual(kill(process.processIdentifier, SIGTERM), 0)
+        let latest = run.checkpoints.appendingPathComponent("latest")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && !FileManager.default.fileExists(atPath: latest.path) { usleep(50_000) }
+        try assertStoppedWithACheckpoint(run, "(stdout was not read)", file: #filePath, line: #line)
+    }
+
+    private func assertStopsForGood(_ options: [String], signalling targets: @escaping (Process) -> [Int32],
                                     file: StaticString = #filePath, line: UInt = #line) throws {
         let run = try TrainingRun(self, "launch-stop")
-        let metrics = run.directory.appendingPathComponent("metrics.jsonl")
         var delivered = false
         let result = try launch(["-n", "2"] + options, run, ["--steps", "100000"]) { process in
-            let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline,
-                  ((try? String(contentsOf: metrics, encoding: .utf8))?.components(separatedBy: "\"train\"").count ?? 0) < 4 {
-                usleep(20_000)
-            }
-            delivered = target(process).map { kill($0, SIGTERM) == 0 } ?? false
+            self.waitForTrainRecords(run, 3)
+            let pids = targets(process)
+            delivered = !pids.isEmpty && pids.allSatisfy { kill($0, SIGTERM) == 0 }
         }
         XCTAssertTrue(delivered, file: file, line: line)
-        XCTAssertTrue(result.output.contains("stopped after step"), result.output, file: file, line: line)
         XCTAssertTrue(result.output.contains("launch: stopped for good"), result.output, file: file, line: line)
         XCTAssertEqual(try run.records(event: "restart").count, 0, result.output, file: file, line: line)
+        try assertStoppedWithACheckpoint(run, result.output, file: file, line: line)
+    }
+
+    private func assertMpirunStopsWithACheckpoint(_ mpirunOptions: [String], signal: @escaping (Int32) -> Int32,
+                                                  file: StaticString = #filePath, line: UInt = #line) throws {
+        let run = try TrainingRun(self, "mpirun-stop")
+        var delivered = false
+        let arguments = ["-n", "2"] + mpirunOptions + [try Launcher.binary("swift-llm-train").path]
+            + (try trainArguments(run, ["--steps", "100000"]))
+        let result = try Launcher.run(URL(fileURLWithPath: "/usr/bin/mpirun"), arguments,
+                                      environment: Launcher.mpiEnvironment, timeout: 60, directory: repositoryRoot) {
+            self.waitForTrainRecords(run, 3)
+            delivered = signal($0.processIdentifier) == 0
+        }
+        XCTAssertTrue(delivered, file: file, line: line)
+        try assertStoppedWithACheckpoint(run, result.output, file: file, line: line)
+    }
+
+    /// The coordinator's stop marker names the last step logged, and `latest` is that step's
+    /// checkpoint. (Not its console line: what rank 0 prints while mpirun sleeps may be lost.)
+    private func assertStoppedWithACheckpoint(_ run: TrainingRun, _ output: String,
+                                              file: StaticString, line: UInt) throws {
         let stopStep = try XCTUnwrap(try run.trainLosses().last?.step, file: file, line: line)
-        XCTAssertEqual(try run.latestCheckpoint().lastPathComponent, String(format: "step-%06d", stopStep),
+        let marker = try? String(contentsOf: run.directory.appendingPathComponent("stopped-by-signal"), encoding: .utf8)
+        XCTAssertEqual(marker, "stopped by a signal (SIGTERM/SIGINT/SIGUSR1) after step \(stopStep)\n", output,
                        file: file, line: line)
+        XCTAssertEqual(try run.latestCheckpoint().lastPathComponent, String(format: "step-%06d", stopStep), output,
+                       file: file, line: line)
+    }
+
+    /// Waits (up to a minute) until metrics.jsonl holds `count` train records.
+    private func waitForTrainRecords(_ run: TrainingRun, _ count: Int) {
+        let metrics = run.directory.appendingPathComponent("metrics.jsonl")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline,
+              ((try? String(contentsOf: metrics, encoding: .utf8))?.components(separatedBy: "\"train\"").count ?? 0)
+                <= count {
+            usleep(20_000)
+        }
     }
 
     /// `--resume auto`: an empty run directory starts fresh; one with checkpoints resumes.
@@ -180,16 +261,17 @@ final class LaunchTests: XCTestCase {
         XCTAssertEqual(try run.trainLosses().map(\.step), Array(1...6))
     }
 
-    /// The pid of the `mpirun` launch started (found by parent pid and command name in /proc:
-    /// launch may have other children, and /proc/PID/task/PID/children lists only one thread's).
-    private static func mpirunChild(of parent: Int32) -> Int32? {
+    /// The pids of `parent`'s children called `name` (found by parent pid and command name in
+    /// /proc: launch may have other children, and /proc/PID/task/PID/children lists only one
+    /// thread's).
+    private static func children(of parent: Int32, named name: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).first { pid in
+        return entries.compactMap(Int32.init).filter { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
                   let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return false }
-            let name = stat[stat.index(after: open)..<close]
+            let command = stat[stat.index(after: open)..<close]
             let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-            return name == "mpirun" && fields.count > 1 && Int32(fields[1]) == parent
+            return command == name && fields.count > 1 && Int32(fields[1]) == parent
         }
     }
 }

@@ -59,6 +59,25 @@ extension FinetuneTests {
         XCTAssertEqual(try split.records(event: "train").last!["epsilon"] as! Double, expected, accuracy: 1e-9 * expected)
     }
 
+    /// task.trainable=last_blocks:1 (of tiny.yaml's 2 blocks) with noise, on 2 ranks (ZeRO
+    /// shards): the frozen tensors keep the pre-trained bytes exactly (no gradient, noise or
+    /// weight decay reached them); every trained one moved.
+    func testFrozenTensorsKeepThePretrainedWeightsUnderNoise() throws {
+        let run = try TrainingRun(self, "dp-frozen")
+        try finetune(2, run, Self.privately + ["--set", "privacy.noise_multiplier=1", "--set", "task.trainable=last_blocks:1",
+                                               "--steps", "3"])
+        let before = try tensors(try pretrainedRun().latestCheckpoint().appendingPathComponent("model.safetensors"))
+        let after = try tensors(try run.latestCheckpoint().appendingPathComponent("model.safetensors"))
+        let trained = after.keys.filter { $0.hasPrefix("h.1.") || $0.hasPrefix("ln_f.") || $0 == "score.weight" }
+        XCTAssertEqual(trained.count, 12 + 2 + 1)
+        for (name, tensor) in after where !trained.contains(name) {
+            XCTAssertEqual(tensor.bytes, before[name]?.bytes, "frozen \(name) changed")
+        }
+        for name in trained where name != "score.weight" {
+            XCTAssertNotEqual(after[name]!.bytes, before[name]!.bytes, "trained \(name) did not move")
+        }
+    }
+
     /// target_epsilon picks the noise for train.steps: the run ends at (just under) the target.
     func testTargetEpsilonIsReachedAtTheLastStep() throws {
         let run = try TrainingRun(self, "dp-target")

@@ -196,8 +196,7 @@ final class KernelVariantTests: XCTestCase {
         var losses: [Float] = []
         for _ in 0..<2 {
             model.zeroGradients()
-            losses.append(model.forward(inputs: tokens, targets: Array(tokens[1...])))
-            model.backward(lossScale: 1)
+            losses.append(model.forwardBackward(inputs: tokens, targets: Array(tokens[1...])))
             clipGradients(model.gradients, maxNorm: 1)
             optimizer.update(model: model, learningRate: 1e-3)
         }

@@ -54,8 +54,7 @@ final class TrainingTests: XCTestCase {
         return tokens.withUnsafeBufferPointer { buf in
             (0..<steps).map { _ in
                 model.zeroGradients()
-                let loss = model.forward(inputs: buf.baseAddress!, targets: buf.baseAddress! + 1)
-                model.backward(lossScale: 1)
+                let loss = model.forwardBackward(inputs: buf.baseAddress!, targets: buf.baseAddress! + 1)
                 clipGradients(model.gradients, maxNorm: 1)
                 optimizer.update(model: model, learningRate: lr)
                 return loss
@@ -88,14 +87,13 @@ final class TrainingTests: XCTestCase {
         let big = GPT(config: config, batchSize: 2, sequenceLength: T, seed: 1)
         let small = GPT(config: config, batchSize: 1, sequenceLength: T, seed: 1)
         big.zeroGradients()
-        let bigLoss = big.forward(inputs: inputs, targets: targets)
-        big.backward(lossScale: 1)
+        let bigLoss = big.forwardBackward(inputs: inputs, targets: targets)
         small.zeroGradients()
         var smallLoss: Float = 0
         for micro in 0..<2 {
-            smallLoss += small.forward(inputs: Array(inputs[(micro * T)..<((micro + 1) * T)]),
-                                       targets: Array(targets[(micro * T)..<((micro + 1) * T)])) / 2
-            small.backward(lossScale: 0.5)
+            smallLoss += small.forwardBackward(inputs: Array(inputs[(micro * T)..<((micro + 1) * T)]),
+                                               targets: Array(targets[(micro * T)..<((micro + 1) * T)]),
+                                               lossScale: 0.5) / 2
         }
         XCTAssertEqual(bigLoss, smallLoss, accuracy: 1e-5)
         XCTAssertLessThan(relativeError(big.gradients.map(Double.init), small.gradients.map(Double.init)), 1e-5)
@@ -148,8 +146,7 @@ final class ThreadingTests: XCTestCase {
         var losses: [Float] = []
         for _ in 0..<steps {
             model.zeroGradients()
-            losses.append(model.forward(inputs: tokens, targets: Array(tokens[1...])))
-            model.backward(lossScale: 1)
+            losses.append(model.forwardBackward(inputs: tokens, targets: Array(tokens[1...])))
             clipGradients(model.gradients, maxNorm: 1)
             optimizer.update(model: model, learningRate: 1e-3)
         }
@@ -186,10 +183,39 @@ final class RecomputeTests: XCTestCase {
         let logits = Array(model.logits)
         var losses: [Float] = []
         for lossScale: Float in [1, 0.5] {   // two backward passes accumulate, as gradient accumulation does
-            losses.append(model.forward(inputs: tokens, targets: Array(tokens[1...])))
-            model.backward(lossScale: lossScale)
+            losses.append(model.forwardBackward(inputs: tokens, targets: Array(tokens[1...]), lossScale: lossScale))
         }
         return (losses + logits, Array(model.gradients))
+    }
+
+    /// DP-SGD's clipped pass runs a second backward over one forward: it must find every block's
+    /// activations again (the shared buffers hold block 0's after the first backward), in each mode.
+    func testSecondBackwardOverOneForwardRepeatsTheFirst() {
+        for activation in GPTConfig.Activation.allCases {
+            var reference: [Float]?
+            for recompute in Recompute.allCases {
+                let config = GPTConfig(vocabSize: 64, contextLength: 16, layers: 3, heads: 2, modelDim: 16,
+                                       activation: activation)
+                let B = 3, T = 16
+                let model = GPT(config: config, batchSize: B, sequenceLength: T, seed: 4, recompute: recompute)
+                var rng = SplitMix64(seed: 5)
+                let tokens = (0..<(B * T)).map { _ in Int32(rng.next() % 64) }
+                var dHidden = [Float](repeating: 0, count: B * T * 16)
+                rng.fillNormal(&dHidden, count: dHidden.count, std: 1)
+                model.forwardHidden(inputs: tokens, batch: B, time: T)
+                var passes: [[Float]] = []
+                for _ in 0..<2 {
+                    model.zeroGradients()
+                    model.backwardHidden(dHidden)
+                    passes.append(Array(model.gradients))
+                }
+                let what = "\(recompute), \(activation)"
+                XCTAssertTrue(passes[0].contains { $0 != 0 }, what)
+                assertBitIdentical(passes[1], passes[0], "second backward vs first, " + what)
+                if let reference { assertBitIdentical(passes[0], reference, "\(what) vs none") }
+                reference = reference ?? passes[0]
+            }
+        }
     }
 
     func testRecomputedGradientsAreBitIdentical() {

@@ -1,4 +1,5 @@
 import LLMTestSupport
+import LLMTrain
 import XCTest
 @testable import LLMPrivacy
 
@@ -33,6 +34,23 @@ final class NoiseAndSamplingTests: XCTestCase {
         XCTAssertEqual(pairs / 6.25, 0, accuracy: 5 / Double(n / 2).squareRoot())
         let tail = v.filter { abs($0) > 2 * 2.5 }.count
         XCTAssertEqual(Double(tail) / Double(n), 0.0455, accuracy: 0.003, "two-sigma tail of a normal")
+    }
+
+    /// What DPSGD adds to the trainer's gradient (the clipped sum already divided by the expected
+    /// batch B): std sigma C / B per element, i.e. sigma C on the sum, and only at the ranges given.
+    func testDPSGDNoiseIsSigmaCOnTheSum() throws {
+        var section = TrainConfig.PrivacySection()
+        section.maxGradNorm = 2
+        section.noiseMultiplier = 0.7
+        section.noiseSeed = 9
+        let dpsgd = try DPSGD(section: section, examples: 1000, globalBatch: 40, steps: 10)
+        let n = 100_000
+        var v = [Float](repeating: 0, count: n + 10)
+        v.withUnsafeMutableBufferPointer { dpsgd.addNoise(to: $0, ranges: [10..<(n + 10)], step: 3) }
+        XCTAssertEqual(v[..<10].map(abs).max(), 0, "outside the ranges: no noise")
+        let sum = v[10...].map { Double($0) * 40 }
+        let std = (sum.reduce(0) { $0 + $1 * $1 } / Double(n)).squareRoot()
+        XCTAssertEqual(std, 0.7 * 2, accuracy: 5 * 1.4 / Double(2 * n).squareRoot())
     }
 
     /// Each example joins with probability q independently: batch sizes binomial(N, q), and

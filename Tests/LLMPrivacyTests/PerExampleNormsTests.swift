@@ -90,7 +90,13 @@ final class PerExampleNormsTests: XCTestCase {
 
     /// The clipped sum: DPSGD's one book-keeping backward against the sum of each example's own
     /// gradient, scaled by min(1, C / ||g_b||), with C between the norms so some are clipped and some not.
-    func testClippedSumMatchesTheReference() throws {
+    func testClippedSumMatchesTheReference() throws { try checkClippedSum(weights: nil) }
+
+    /// With per-example weights (class weights over the largest), applied after clipping: w_b min(1, C / ||g_b||).
+    /// Weighting the loss before clipping instead scales clipped examples back to C, undoing the weights.
+    func testWeightsApplyAfterClipping() throws { try checkClippedSum(weights: [0.45, 1, 0.45, 0.8]) }
+
+    func checkClippedSum(weights: [Double]?, file: StaticString = #filePath, line: UInt = #line) throws {
         let lengths = [6, 9, 3, 8]
         let model = makeModel(batch: lengths.count, time: lengths.max()!)
         let batch = makeBatch(lengths: lengths, seed: 99)
@@ -102,22 +108,24 @@ final class PerExampleNormsTests: XCTestCase {
         let dpsgd = try DPSGD(section: section, examples: 100, globalBatch: 10, steps: 10)
         let scale = 0.25
         var expected = [Double](repeating: 0, count: model.parameterCount)
-        for (g, n) in zip(single, norms) {
-            let factor = min(1, section.maxGradNorm / n) * scale
+        for (b, (g, n)) in zip(single, norms).enumerated() {
+            let factor = (weights?[b] ?? 1) * min(1, section.maxGradNorm / n) * scale
             for i in g.indices { expected[i] += Double(g[i]) * factor }
         }
         // Accumulates onto what is there, as over a step's micro-batches: start from a known gradient.
         model.zeroGradients()
         model.gradients[0] = 3
         expected[0] += 3
-        dpsgd.accumulateClipped(model: model, scale: scale) { s in
+        dpsgd.accumulateClipped(model: model, scale: scale, weights: weights) { s in
             batched(model, batch, multipliers: [Float](repeating: s, count: lengths.count), collect: false)
         }
-        XCTAssertGreaterThan(norms.filter { $0 > section.maxGradNorm }.count, 1, "some examples are clipped")
-        XCTAssertLessThan(norms.filter { $0 > section.maxGradNorm }.count, lengths.count, "some are not")
+        XCTAssertGreaterThan(norms.filter { $0 > section.maxGradNorm }.count, 1, "some examples are clipped",
+                             file: file, line: line)
+        XCTAssertLessThan(norms.filter { $0 > section.maxGradNorm }.count, lengths.count, "some are not",
+                          file: file, line: line)
         let maximum = expected.map(abs).max()!
         assertClose(Array(model.gradients), expected.map(Float.init), absolute: Float(1e-4 * maximum),
-                    "clipped sum of per-example gradients")
+                    "clipped sum of per-example gradients", file: file, line: line)
         XCTAssertNil(model.perExampleNorms, "the collector is unset after the micro-batch")
     }
 
@@ -128,6 +136,31 @@ final class PerExampleNormsTests: XCTestCase {
         for mode in [Recompute.attention, .blocks] {
             XCTAssertThrowsError(try DPSGD.requireKeptActivations(mode)) { error in
                 XCTAssertTrue("\(error)".contains("train.recompute: \(mode.rawValue)"), "\(error)")
+            }
+        }
+    }
+
+    /// `trainedBlocks` K (task.trainable): the backward stops above the frozen blocks. The trained
+    /// tail (ln_1 of block L-K onwards) gets bit for bit the full backward's gradients, the frozen
+    /// tensors stay zero, and the norms are those of the trained tensors alone (K = 0: nothing).
+    func testFrozenBlocksGetNoGradientAndNoNorm() {
+        let lengths = [5, 3, 7]
+        let model = makeModel(batch: lengths.count, time: lengths.max()!)
+        let batch = makeBatch(lengths: lengths, seed: 3)
+        batched(model, batch)
+        let full = Array(model.gradients)
+        let single = lengths.indices.map { alone(model, batch, $0) }
+        defer { model.trainedBlocks = nil }
+        for k in 0...config.layers {
+            model.trainedBlocks = k
+            let norms = batched(model, batch)
+            let start = k == 0 ? model.parameterCount : model.tensor("h.\(config.layers - k).ln_1.weight")!.offset
+            let gradients = Array(model.gradients)
+            assertBitIdentical(Array(gradients[..<start]), [Float](repeating: 0, count: start), "frozen, K = \(k)")
+            assertBitIdentical(Array(gradients[start...]), Array(full[start...]), "trained tail, K = \(k)")
+            for b in lengths.indices {
+                let reference = single[b][start...].reduce(0.0) { $0 + Double($1) * Double($1) }
+                XCTAssertEqual(norms[b], reference, accuracy: 1e-4 * reference, "post \(b), K = \(k)")
             }
         }
     }

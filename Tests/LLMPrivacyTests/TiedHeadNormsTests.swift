@@ -40,8 +40,8 @@ final class TiedHeadNormsTests: XCTestCase {
         let model = GPT(config: config, batchSize: 1, sequenceLength: T, seed: 3)
         for i in 0..<model.parameterCount { model.parameters[i] = batched.parameters[i] }
         model.zeroGradients()
-        model.forward(inputs: Array(w.inputs[(b * T)..<(b * T + T)]), targets: Array(w.targets[(b * T)..<(b * T + T)]))
-        model.backward()
+        model.forwardBackward(inputs: Array(w.inputs[(b * T)..<(b * T + T)]),
+                              targets: Array(w.targets[(b * T)..<(b * T + T)]))
         return Array(model.gradients)
     }
 
@@ -50,6 +50,7 @@ final class TiedHeadNormsTests: XCTestCase {
         // A model of 6 rows running 4: DP-SGD's short micro-batches.
         let model = makeModel(batch: B + 2), w = windows(B, seed: 41)
         let single = (0..<B).map { alone(model, w, $0) }
+        model.keepsProbabilities = true
         model.forward(inputs: w.inputs, targets: w.targets, batch: B)
         let norms = PerExampleGradientNorms()
         model.zeroGradients()

@@ -64,6 +64,17 @@ final class TaskDataTests: XCTestCase {
         XCTAssertEqual(try examples(source)[0].ids, tokenizer.encode("great day") + [tokenizer.endOfTextID])
     }
 
+    func testTrainableSubsets() throws {
+        XCTAssertEqual(try spec { _ in }.trainable, .all)
+        XCTAssertEqual(try spec { $0.trainable = "head" }.trainable, .head)
+        XCTAssertEqual(try spec { $0.trainable = "last_blocks:2" }.trainable, .lastBlocks(2))
+        for bad in ["last_blocks:0", "last_blocks:", "trunk", "last_blocks:x"] {
+            XCTAssertThrowsError(try spec { $0.trainable = bad }, bad) { error in
+                XCTAssertTrue("\(error)".contains("task.trainable"), "\(error)")
+            }
+        }
+    }
+
     func testRegressionNeedsRatings() throws {
         let rated = try spec { $0.kind = "regression"; $0.source = "vader_tweets" }
         XCTAssertEqual(try examples(rated).map(\.rating), [2.5, 0.7, 0.1, -2.0])

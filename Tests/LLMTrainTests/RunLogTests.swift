@@ -45,3 +45,57 @@ final class RunLogTests: XCTestCase {
         XCTAssertEqual(record["event"] as? String, "start")
     }
 }
+
+final class ConsoleWriterTests: XCTestCase {
+    /// Output nobody reads (mpirun asleep in its kill sequence) does not stall the writer: every
+    /// write returns at once, lines beyond the limit are dropped, and the next line that gets
+    /// through says how many: read back in order, the kept lines and the counts add up to every
+    /// line written.
+    func testUnreadOutputNeverBlocksAndDroppedLinesAreCounted() throws {
+        var ends: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&ends), 0)
+        let writer = ConsoleWriter(fileDescriptor: ends[1], limit: 1000)
+        let total = 5000  // 100-byte lines, 500 KB: far more than a pipe holds (64 KB) plus the limit
+        for index in 0..<total { writer.write(String(format: "%04d", index) + String(repeating: "x", count: 95) + "\n") }
+
+        let received = ReadToEnd(ends[0])
+        XCTAssertTrue(writer.flush(within: 60))
+        writer.write("end\n")
+        XCTAssertTrue(writer.flush(within: 60))
+        close(ends[1])
+        let lines = received.wait().split(separator: "\n").map(String.init)
+
+        XCTAssertEqual(lines.last, "end")
+        var next = 0, notices = 0
+        for line in lines.dropLast() {
+            if line.hasPrefix("["), line.hasSuffix(" dropped: output was not being read]"),
+               let dropped = Int(line.dropFirst().prefix { $0 != " " }) {
+                next += dropped
+                notices += 1
+            } else {
+                XCTAssertEqual(line.prefix(4), Substring(String(format: "%04d", next)), "line after \(next) kept or dropped")
+                next += 1
+            }
+        }
+        XCTAssertEqual(next, total, "kept lines plus the dropped counts")
+        XCTAssertGreaterThan(notices, 0, "500 KB into an unread pipe must drop lines")
+    }
+
+    /// Reads a file descriptor to its end on a thread of its own.
+    private final class ReadToEnd: @unchecked Sendable {
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ fileDescriptor: Int32) {
+            Thread {
+                self.data = FileHandle(fileDescriptor: fileDescriptor, closeOnDealloc: true).readDataToEndOfFile()
+                self.done.signal()
+            }.start()
+        }
+
+        func wait() -> String {
+            done.wait()
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+}

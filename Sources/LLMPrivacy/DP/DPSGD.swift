@@ -58,16 +58,22 @@ public final class DPSGD: GradientPrivacy {
         }
     }
 
-    /// Adds one micro-batch's clipped per-example gradients, times `scale`, into `model.gradients`.
-    /// `backward(s)` must run the backward of sum_b s * loss_b for the micro-batch's last forward
+    /// Adds one micro-batch's clipped per-example gradients, times `scale`, into `model.gradients`;
+    /// with `weights` (each in 0...1), example b's clipped gradient also times weights[b], after
+    /// clipping, so the weights hold whether or not an example is clipped and no share exceeds
+    /// maxGradNorm. `backward(s)` must run the backward of sum_b s * loss_b for the micro-batch's last forward
     /// (with `model.perExampleNorms` set, which this does: it propagates and gathers each example's
     /// norm, the task head's included; the parameter gradients wait in the book).
-    public func accumulateClipped(model: GPT, scale: Double, backward: (Float) -> Void) {
+    public func accumulateClipped(model: GPT, scale: Double, weights: [Double]? = nil, backward: (Float) -> Void) {
         model.perExampleNorms = norms
         defer { model.perExampleNorms = nil }
         backward(Float(scale))
         // The norms are of scale x g_b; the clip factor is of g_b itself.
-        let factors = norms.squaredNorms.map { Float(min(1, maxGradNorm * scale / $0.squareRoot())) }
+        precondition(weights.map { $0.count == norms.squaredNorms.count && $0.allSatisfy { (0...1).contains($0) } } ?? true,
+                     "one weight in 0...1 per example")
+        let factors = norms.squaredNorms.enumerated().map { b, square in
+            Float((weights?[b] ?? 1) * min(1, maxGradNorm * scale / square.squareRoot()))
+        }
         norms.addClippedWeightGradients(factors: factors)
     }
 

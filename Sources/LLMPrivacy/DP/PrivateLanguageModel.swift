@@ -48,6 +48,7 @@ public final class PrivateLanguageModel: PrivateLanguageModelStep {
             // `fill`'s sample g < windowCount is window permutation[g]: a fixed bijection of the windows.
             let chunk = mine[start..<min(start + B, mine.count)]
             batch.fill(chunk, from: windows)
+            model.keepsProbabilities = true
             _ = model.forward(inputs: batch.inputs.baseAddress!, targets: batch.targets.baseAddress!, batch: chunk.count)
             if debug, let bad = model.nonFinite {
                 throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")

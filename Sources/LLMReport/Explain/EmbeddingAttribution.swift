@@ -51,9 +51,8 @@ public enum LanguageModelAttribution {
         let baseline = [Int32](repeating: baselineToken, count: T)
         return EmbeddingAttribution.integratedGradients(model: model, tokens: tokens, baseline: baseline, steps: steps) { inputs in
             let meanLoss = inputs.withUnsafeBufferPointer { i in
-                targets.withUnsafeBufferPointer { model.forward(inputs: i.baseAddress!, targets: $0.baseAddress!) }
+                targets.withUnsafeBufferPointer { model.forwardBackward(inputs: i.baseAddress!, targets: $0.baseAddress!) }
             }
-            model.backward()
             // f = -T * mean loss, so df/de = -T * d(mean loss)/d(encoded) = -T * d(wpe').
             return (-Double(T) * Double(meanLoss), -Double(T))
         }

@@ -47,8 +47,7 @@ public enum ModelBenchmark {
         for i in 0...n { tokens[i] = Int32(rng.next() % UInt64(config.vocabSize)) }
         func step() {
             model.zeroGradients()
-            model.forward(inputs: tokens, targets: tokens + 1)
-            model.backward(lossScale: 1)
+            model.forwardBackward(inputs: tokens, targets: tokens + 1)
             clipGradients(model.gradients, maxNorm: 1)
             optimizer.update(model: model, learningRate: 1e-4)
         }

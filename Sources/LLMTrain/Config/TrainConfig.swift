@@ -130,10 +130,13 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         /// The pre-trained checkpoint (or run directory: its best) whose trunk initialises the
         /// model; empty: random initialisation.
         public var initFrom = ""
+        /// What fine-tuning trains: `all`; `head` (score.weight alone, a linear probe of the
+        /// trunk); `last_blocks:K` (the head, ln_f and the last K blocks). The rest stays frozen.
+        public var trainable = "all"
         public init() {}
         enum CodingKeys: String, CodingKey {
             case kind, name, source, labelField = "label_field", neutralBand = "neutral_band", labels, pooling
-            case classWeights = "class_weights", initFrom = "init_from"
+            case classWeights = "class_weights", initFrom = "init_from", trainable
         }
     }
 

@@ -43,11 +43,11 @@ final class LanguageModelObjective: TrainingObjective {
         for micro in 0..<plan.accumulationSteps {
             let samples = plan.samples(step: step, rank: rank, micro: micro)
             batch.fill(samples, from: data.train)
-            let loss = model.forward(inputs: batch.inputs.baseAddress!, targets: batch.targets.baseAddress!)
+            let loss = model.forwardBackward(inputs: batch.inputs.baseAddress!, targets: batch.targets.baseAddress!,
+                                             lossScale: 1 / Float(plan.accumulationSteps))
             if debug, let bad = model.nonFinite {
                 throw TrainingError("step \(step + 1), micro-batch \(micro): \(bad) (--debug check)")
             }
-            model.backward(lossScale: 1 / Float(plan.accumulationSteps))
             lossSum += Double(loss)
             if debug {
                 FileHandle.standardError.write(Data("[debug] rank \(rank) step \(step + 1) micro \(micro): samples \(samples) loss \(loss)\n".utf8))

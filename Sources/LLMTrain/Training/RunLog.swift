@@ -55,20 +55,20 @@ public final class RunLog {
     /// The one-line progress display: rewritten in place on a terminal, a plain line otherwise.
     public func progress(_ line: String) {
         guard enabled else { return }
-        if interactive {
-            print("\r\u{1B}[K" + line, terminator: "")
-            fflush(nil)  // all C streams: naming `stdout` is a shared-global access in Swift 6
-        } else {
-            print(line)
-        }
+        ConsoleWriter.standardOutput.write(interactive ? "\r\u{1B}[K" + line : line + "\n")
     }
 
     /// A message that must stay on screen (evaluation, checkpoints, warnings).
     public func note(_ line: String) {
         guard enabled else { return }
-        if interactive { print("\r\u{1B}[K", terminator: "") }
-        print(line)
-        fflush(nil)
+        ConsoleWriter.standardOutput.write((interactive ? "\r\u{1B}[K" : "") + line + "\n")
+    }
+
+    /// Waits (at most a few seconds) until the console lines so far are out, so what the caller
+    /// prints next comes after them.
+    public func flushConsole() {
+        guard enabled else { return }
+        ConsoleWriter.standardOutput.flush(within: 5)
     }
 }
 

@@ -95,5 +95,13 @@ extension Trainer {
                     "wait_s": waitSeconds, "overlapped_steps": Double(overlappedSteps),
                     "async": config.checkpoint.asynchronous ? 1 : 0],
                    strings: ["path": checkpoint.directory.path], event: "checkpoint")
+        if !stopGraceChecked {
+            stopGraceChecked = true
+            let saveSeconds = config.checkpoint.asynchronous ? stallSeconds + writeSeconds : stallSeconds
+            if let note = StopSignal.graceNote(stepSeconds: lastStepSeconds, saveSeconds: saveSeconds,
+                                               environment: ProcessInfo.processInfo.environment) {
+                log.note(note)
+            }
+        }
     }
 }

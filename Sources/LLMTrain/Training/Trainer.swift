@@ -56,9 +56,16 @@ public final class Trainer {
     /// nil when every rank updates everything (`train.shard_optimizer: false`).
     let shards: ShardPlan?
     let ownPieces: [Range<Int>]
+    /// The part of `ownPieces` that is trained (`TrainingObjective.trainedParameters`): what gets
+    /// noise and AdamW steps.
+    let trainedPieces: [Range<Int>]
     var state: TrainingState
     /// Time spent in the per-step collectives since the last log line.
     var communicationSeconds = 0.0
+    /// The last step's duration, and whether the first save has been held against mpirun's
+    /// stop grace (`StopSignal.graceNote`).
+    var lastStepSeconds = 0.0
+    var stopGraceChecked = false
     /// TEST ONLY: the faults `SWIFT_LLM_TRAIN_FAULT` asks for (see `FaultPlan`).
     let faults: FaultPlan
     /// Ends a rank whose step outlasts train.step_timeout_s (nil when 0: off).
@@ -101,6 +108,8 @@ public final class Trainer {
                                         warmupSteps: config.optimizer.warmupSteps, totalSteps: config.train.steps)
         shards = config.train.shardOptimizer ? ShardPlan(count: model.parameterCount, worldSize: comm.worldSize) : nil
         ownPieces = shards?.pieces(rank: comm.rank) ?? [0..<model.parameterCount]
+        let trained = try objective.trainedParameters(of: model)
+        trainedPieces = ownPieces.map { $0.clamped(to: trained) }.filter { !$0.isEmpty }
         store = comm.isCoordinator ? try CheckpointStore(runDirectory: options.runDirectory, keepLast: config.checkpoint.keepLast) : nil
         state = TrainingState(model: config.model, tokenizerSHA256: data.tokenizerSHA256, configYAML: try config.yaml(),
                               worldSize: comm.worldSize)
@@ -151,7 +160,7 @@ public final class Trainer {
     /// Trains until `train.steps`, a stop signal, or too many non-finite steps.
     @discardableResult
     public func run() throws -> TrainingState {
-        StopSignal.install()
+        StopSignal.install()  // again for in-process callers; the CLI installs it before MPI starts
         watchdog?.start(completed: state.step)
         defer { watchdog?.stop() }
         defer { settlePendingSave() }  // an error on the way out still lets a pending save finish
@@ -167,7 +176,7 @@ public final class Trainer {
         let runStart = monotonicSeconds() - state.elapsedSeconds
 
         while state.step < config.train.steps {
-            let step = state.step
+            let step = state.step, stepStart = monotonicSeconds()
             watchdog?.stepStarts(completed: step)
             let (loss, norm, stopSignalled, tokens, padding) = try computeGradients(step: step)
             let stopRequested = stopSignalled || options.untilStep.map { step + 1 >= $0 } ?? false
@@ -186,6 +195,7 @@ public final class Trainer {
                          + "train.max_bad_steps=\(config.train.maxBadSteps))")
             }
             state.step += 1
+            lastStepSeconds = monotonicSeconds() - stepStart
             state.tokensSeen += tokens
             state.optimizerStep = optimizer.step
             state.elapsedSeconds = monotonicSeconds() - runStart
@@ -255,6 +265,7 @@ public final class Trainer {
             }
         }
         try finishPendingSave()
+        log.flushConsole()
         try comm.barrier()
         return state
     }
@@ -269,7 +280,7 @@ public final class Trainer {
         if let shards { try comm.reduceScatter(model.gradients, shards) } else { try comm.allReduce(model.gradients, .sum) }
         communicationSeconds += monotonicSeconds() - communicationStart
         if comm.worldSize > 1 { scaleGradients(model.gradients, by: 1 / Float(comm.worldSize), in: ownPieces) }
-        objective.privacy?.addNoise(to: model.gradients, ranges: ownPieces, step: step)
+        objective.privacy?.addNoise(to: model.gradients, ranges: trainedPieces, step: step)
         // Loss, the shard's squared gradient norm and the stop flag ride in one tiny all-reduce,
         // so all ranks agree on all three. Each square is counted once: by the element's owner,
         // or by rank 0 alone when every rank holds every gradient.
@@ -286,9 +297,9 @@ public final class Trainer {
     /// all replicas hold the same weights again.
     private func applyUpdate(norm: Float, learningRate: Float) throws {
         if config.optimizer.gradClip > 0, let scale = clipScale(norm: norm, maxNorm: config.optimizer.gradClip) {
-            scaleGradients(model.gradients, by: scale, in: ownPieces)
+            scaleGradients(model.gradients, by: scale, in: trainedPieces)
         }
-        optimizer.update(model: model, learningRate: learningRate, ranges: ownPieces)
+        optimizer.update(model: model, learningRate: learningRate, ranges: trainedPieces)
         if let shards {
             let communicationStart = monotonicSeconds()
             try comm.allGather(model.parameters, shards)

@@ -23,6 +23,16 @@ public protocol TrainingObjective: AnyObject {
 
     /// DP-SGD's noise and accountant when the objective clips per example; nil otherwise.
     var privacy: GradientPrivacy? { get }
+
+    /// The tail of the flat parameter buffer this objective trains (`task.trainable`), after
+    /// setting how far down `model`'s backward runs. The rest keeps its initial (pre-trained)
+    /// values: no gradient, no noise, no AdamW step, not even weight decay.
+    func trainedParameters(of model: GPT) throws -> Range<Int>
+}
+
+extension TrainingObjective {
+    /// Every tensor.
+    public func trainedParameters(of model: GPT) throws -> Range<Int> { 0..<model.parameterCount }
 }
 
 /// The task a checkpoint was trained for: `kind` (classification, regression) and its labels.
