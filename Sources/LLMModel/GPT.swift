@@ -28,8 +28,8 @@ import LLMSupport
 // chunk from logits to probabilities (fused cross-entropy) to its gradient at once, so the
 // (B, T, V) logits, the largest activation of GPT-2 small (0.8 GB at 4 x 1024), never exist
 // whole; `logits` is touched only by a logits-only forward, or when `keepsProbabilities` asks a
-// forward with targets to leave the probabilities there (DP-SGD's clipped second backward
-// reads them). Tokens outside 0..<vocabSize trap.
+// forward with targets to leave the probabilities there (DP-SGD's window-weighted backward
+// turns them into its logit gradients). Tokens outside 0..<vocabSize trap.
 // Task heads (LLMTasks) use the trunk alone: forwardHidden(inputs:batch:time:) runs b <= B posts
 // of t <= T tokens, (b, t) row-major, up to the final LayerNorm (model.hidden, (b, t, C)), and
 // backwardHidden(_:) takes d(hidden) and runs the trunk backward. A head's weights are extra
@@ -116,8 +116,8 @@ public final class GPT {
     /// (batch, time) of the last forward: the backward runs over the same rows.
     var lastBatch = 0, lastTime = 0
     /// The block whose activations the shared buffers hold: the last block after a forward, and
-    /// whichever the backward recomputed last after it (so a second backward over the same
-    /// forward, as DP-SGD's clipped pass, recomputes the last block too).
+    /// whichever the backward recomputed last after it (so DP-SGD's kept weight steps, which run
+    /// after the whole backward, and a second backward over the same forward find their block's).
     var sharedBlock = 0
 
     /// The final LayerNorm output (b, t, C) of the last forward, row-major from the start.
