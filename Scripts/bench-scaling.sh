@@ -2,7 +2,10 @@
 # Data-parallel scaling: tokens/s of a config at n=1 (1 BLAS thread) and n=2 ranks (1 thread
 # each), measured back to back in one run, with the share of step time spent communicating;
 # n=2 is run with the sharded optimiser (the default) and without it (train.shard_optimizer=false).
-#   Scripts/bench-scaling.sh [CONFIG] [STEPS]     (default Configs/bench-i.yaml, 40 steps)
+#   [REPEATS=R] Scripts/bench-scaling.sh [CONFIG] [STEPS]     (default Configs/bench-i.yaml, 40 steps, R=1)
+# With REPEATS=R the n=1 and n=2 (sharded) runs alternate R times, each pair giving an efficiency
+# (a shared machine's speed drifts by several percent from minute to minute, so one pair is one
+# sample), and the summary line gives them all with their median and how many reach 0.95.
 # Prints one line per world size and a final `scaling_efficiency=...` line, then where the rest
 # goes, each factor measured alone with `bench model` (no MPI) and multiplied out:
 #   half_batch   tokens per CPU second at half the global batch (each rank's share) over the full one
@@ -31,16 +34,25 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if '"train"' in l][1:]
 print(f"{statistics.median(r['tokens_per_s'] for r in rows):.1f} {statistics.median(r['comm_share'] for r in rows):.4f}")
 PY
 }
-"$bin" train "${common[@]}" --run-dir "$work/n1" >/dev/null
-mpirun -n 2 "$bin" train "${common[@]}" --run-dir "$work/n2" >/dev/null
+efficiencies=()
+for ((r = 1; r <= ${REPEATS:-1}; r++)); do
+    "$bin" train "${common[@]}" --run-dir "$work/n1-$r" >/dev/null
+    mpirun -n 2 "$bin" train "${common[@]}" --run-dir "$work/n2-$r" >/dev/null
+    read -r tps1 share1 < <(summarise "$work/n1-$r/metrics.jsonl")
+    read -r tps2 share2 < <(summarise "$work/n2-$r/metrics.jsonl")
+    echo "config=$config repeat=$r ranks=1 tokens_per_s=$tps1 comm_share=$share1"
+    echo "config=$config repeat=$r ranks=2 sharded=true tokens_per_s=$tps2 comm_share=$share2"
+    efficiencies+=("$(python3 -c "print(f'{$tps2/(2*$tps1):.3f}')")")
+done
 mpirun -n 2 "$bin" train "${common[@]}" --set train.shard_optimizer=false --run-dir "$work/n2full" >/dev/null
-read -r tps1 share1 < <(summarise "$work/n1/metrics.jsonl")
-read -r tps2 share2 < <(summarise "$work/n2/metrics.jsonl")
 read -r tps2f share2f < <(summarise "$work/n2full/metrics.jsonl")
-echo "config=$config ranks=1 tokens_per_s=$tps1 comm_share=$share1"
-echo "config=$config ranks=2 sharded=true tokens_per_s=$tps2 comm_share=$share2"
-echo "config=$config ranks=2 sharded=false tokens_per_s=$tps2f comm_share=$share2f"
-python3 -c "print(f'speedup={$tps2/$tps1:.3f} scaling_efficiency={$tps2/(2*$tps1):.3f} unsharded_scaling_efficiency={$tps2f/(2*$tps1):.3f}')"
+echo "config=$config ranks=2 sharded=false tokens_per_s=$tps2f comm_share=$share2f (against the last n=1 run)"
+python3 - "$tps2f" "$tps1" "${efficiencies[@]}" <<'PY'
+import statistics, sys
+full, one, effs = float(sys.argv[1]), float(sys.argv[2]), [float(e) for e in sys.argv[3:]]
+print(f"scaling_efficiency={statistics.median(effs):.3f} repeats={','.join(f'{e:.3f}' for e in effs)} "
+      f"at_least_0.95={sum(e >= 0.95 for e in effs)}/{len(effs)} unsharded_scaling_efficiency={full / (2 * one):.3f}")
+PY
 
 # The breakdown: each rank of n=2 runs half the global batch.
 global=$(sed -n 's/^ *global_batch: *//p' "$config")
@@ -52,7 +64,7 @@ half_line=$("${bench[@]}" --set train.micro_batch="$half" | tail -1)
 "${bench[@]}" --set train.micro_batch="$half" | tail -1 > "$work/b" &
 wait
 python3 - "$global" "$half" "$full_line" "$half_line" "$(cat "$work/a")" "$(cat "$work/b")" "$share2" \
-         "$(python3 -c "print($tps2/(2*$tps1))")" <<'PY'
+         "$(python3 -c "import statistics; print(statistics.median([$(IFS=,; echo "${efficiencies[*]}")]))")" <<'PY'
 import sys
 g, h, full, half, a, b, share, measured = sys.argv[1:9]
 def f(line, key): return float(dict(kv.split('=') for kv in line.split())[key])

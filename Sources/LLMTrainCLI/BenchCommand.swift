@@ -88,9 +88,11 @@ struct BenchCommand: ParsableCommand {
                   + "thread(s), OpenBLAS kernel \(result.blasCore), elementwise kernels \(result.kernels)")
             print("\(format(result.msPerStep, 2)) ms/step | \(Int(result.tokensPerSecond)) tokens/s | MFU "
                   + "\(format(result.mfu * 100, 1))% | peak RSS \(Int(result.peakRSSMB)) MB")
-            print("sgemm on the same threads, same run: \(format(result.sgemmGFLOPs, 1)) GFLOP/s; the model runs at "
-                  + "\(format(result.fractionOfSGEMM * 100, 1))% of it (\(format(result.fractionOfSGEMMCPU * 100, 1))% "
-                  + "in CPU time)")
+            print("sgemm on the same threads, between the steps: \(format(result.sgemmGFLOPs, 1)) GFLOP/s (per call: "
+                  + "median \(format(result.sgemmMedianGFLOPs, 1)), best \(format(result.sgemmBestGFLOPs, 1))); the model "
+                  + "runs at \(format(result.fractionOfSGEMM * 100, 1))% of it "
+                  + "(\(format(result.fractionOfSGEMMCPU * 100, 1))% in CPU time, "
+                  + "\(format(result.fractionOfBestSGEMM * 100, 1))% of the best call)")
             print(result.scriptLine)
         }
     }

@@ -9,7 +9,7 @@ final class SubcommandTests: XCTestCase {
                                                           "--steps", "2", "--warmup", "1"], directory: repositoryRoot)
         XCTAssertEqual(result.status, 0, result.output)
         for key in ["tokens_per_s=", "ms_per_step=", "mfu=", "peak_rss_mb=", "sgemm_gflops=", "fraction_of_sgemm=",
-                    "fraction_of_sgemm_cpu=", "kernels="] {
+                    "fraction_of_sgemm_cpu=", "sgemm_best_gflops=", "fraction_of_best_sgemm=", "kernels="] {
             XCTAssertTrue(result.stdout.contains(key), "bench model lacks \(key): \(result.stdout)")
         }
     }

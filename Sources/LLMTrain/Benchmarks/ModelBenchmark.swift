@@ -14,22 +14,32 @@ public struct ModelBenchmarkResult: Sendable {
     /// OpenBLAS's kernel family (see `BLASThreads.coreName`); "Prescott" means a slow fallback.
     public var blasCore: String
     /// What the same threads reach on one of the model's own GEMM shapes (MLP up-projection,
-    /// rows B*T, C -> 4C), measured in the same run: the machine's practical ceiling.
+    /// rows B*T, C -> 4C), timed between the model's steps: the machine's practical ceiling under
+    /// the same conditions, as the mean over all those calls.
     public var sgemmGFLOPs: Double
+    /// The fastest single one of those reference calls. On a shared machine one GEMM's speed
+    /// varies from call to call (on a 2-vCPU Zen 3 VM the median call ran at 0.8 of the best), so
+    /// this is a ceiling no sustained run reaches.
+    public var sgemmBestGFLOPs: Double
+    /// The median reference call: with the mean and the best, how much one GEMM's speed varies here.
+    public var sgemmMedianGFLOPs: Double
     /// Model FLOP/s as a share of `sgemmGFLOPs` (the MFU against this machine's measured sgemm).
     public var fractionOfSGEMM: Double
     /// The same share with both sides timed in process CPU seconds instead of wall seconds: on a
     /// shared machine the time other processes held the cores then counts on neither side.
     public var fractionOfSGEMMCPU: Double
+    /// Model FLOP/s as a share of `sgemmBestGFLOPs`.
+    public var fractionOfBestSGEMM: Double
     /// The elementwise kernels' variant in use (see `Kernels`).
     public var kernels: KernelVariant
-    /// `tokens_per_s=... ms_per_step=... cpu_ms_per_step=... mfu=... peak_rss_mb=... sgemm_gflops=... fraction_of_sgemm=...
-    /// fraction_of_sgemm_cpu=... kernels=...`.
+    /// `tokens_per_s=... ms_per_step=... cpu_ms_per_step=... mfu=... peak_rss_mb=... sgemm_gflops=...
+    /// sgemm_best_gflops=... fraction_of_sgemm=... fraction_of_sgemm_cpu=... fraction_of_best_sgemm=... kernels=...`.
     public var scriptLine: String {
         String(format: "tokens_per_s=%.1f ms_per_step=%.2f cpu_ms_per_step=%.2f mfu=%.4f peak_rss_mb=%.1f sgemm_gflops=%.1f "
-                       + "fraction_of_sgemm=%.4f fraction_of_sgemm_cpu=%.4f kernels=%@",
-               tokensPerSecond, msPerStep, cpuMsPerStep, mfu, peakRSSMB, sgemmGFLOPs, fractionOfSGEMM, fractionOfSGEMMCPU,
-               kernels.description)
+                       + "sgemm_best_gflops=%.1f fraction_of_sgemm=%.4f fraction_of_sgemm_cpu=%.4f "
+                       + "fraction_of_best_sgemm=%.4f kernels=%@",
+               tokensPerSecond, msPerStep, cpuMsPerStep, mfu, peakRSSMB, sgemmGFLOPs, sgemmBestGFLOPs, fractionOfSGEMM,
+               fractionOfSGEMMCPU, fractionOfBestSGEMM, kernels.description)
     }
 }
 
@@ -51,15 +61,35 @@ public enum ModelBenchmark {
             clipGradients(model.gradients, maxNorm: 1)
             optimizer.update(model: model, learningRate: 1e-4)
         }
-        for _ in 0..<warmupSteps { step() }
-        let start = monotonicSeconds(), cpuStart = processCPUSeconds()
-        for _ in 0..<steps { step() }
-        let seconds = monotonicSeconds() - start, cpuSeconds = processCPUSeconds() - cpuStart
+        let flopsPerToken = trainingFLOPsPerToken(config: config, sequenceLength: sequenceLength)
+        var reference: SGEMMReference?
+        defer { reference?.deallocate() }
+        var peakRSS = 0.0
+        var seconds = 0.0, cpuSeconds = 0.0
+        func afterStep() {
+            if reference == nil {
+                // Buffers are allocated once, so one step has reached the high-water mark: read
+                // it before the sgemm reference allocates its own buffers.
+                peakRSS = peakResidentSetMB()
+                reference = SGEMMReference(rows: n, inChannels: config.modelDim, outChannels: 4 * config.modelDim)
+            }
+        }
+        for _ in 0..<warmupSteps {
+            step()
+            afterStep()
+        }
+        for _ in 0..<steps {
+            let start = monotonicSeconds(), cpuStart = processCPUSeconds()
+            step()
+            seconds += monotonicSeconds() - start
+            cpuSeconds += processCPUSeconds() - cpuStart
+            afterStep()
+            // The reference runs between the steps, about a tenth of a step's FLOPs each time, so
+            // both sides of the ratio are averaged over the same stretch of a shared machine's noise.
+            reference?.run(calls: max(1, Int((0.1 * flopsPerToken * Double(n) / reference!.flops).rounded())))
+        }
         let tokensPerSecond = Double(n * steps) / seconds
         let threads = BLASThreads.current
-        let peakRSS = peakResidentSetMB()  // before the sgemm reference allocates its own buffers
-        let sgemm = sgemmGFLOPs(rows: n, inChannels: config.modelDim, outChannels: 4 * config.modelDim)
-        let flopsPerToken = trainingFLOPsPerToken(config: config, sequenceLength: sequenceLength)
         let modelFLOPs = flopsPerToken * tokensPerSecond
         let modelFLOPsPerCPUSecond = flopsPerToken * Double(n * steps) / cpuSeconds
         return ModelBenchmarkResult(
@@ -67,33 +97,56 @@ public enum ModelBenchmark {
             tokensPerSecond: tokensPerSecond,
             mfu: modelFLOPsUtilization(config: config, sequenceLength: sequenceLength, tokensPerSecond: tokensPerSecond, threads: threads),
             peakRSSMB: peakRSS, threads: threads, blasCore: BLASThreads.coreName,
-            sgemmGFLOPs: sgemm.wall, fractionOfSGEMM: modelFLOPs / (sgemm.wall * 1e9),
-            fractionOfSGEMMCPU: modelFLOPsPerCPUSecond / (sgemm.perCPUSecond * 1e9), kernels: Kernels.active)
+            sgemmGFLOPs: reference?.meanGFLOPs ?? .nan, sgemmBestGFLOPs: reference?.bestGFLOPs ?? .nan,
+            sgemmMedianGFLOPs: reference?.medianGFLOPs ?? .nan,
+            fractionOfSGEMM: modelFLOPs / ((reference?.meanGFLOPs ?? .nan) * 1e9),
+            fractionOfSGEMMCPU: modelFLOPsPerCPUSecond / ((reference?.meanGFLOPsPerCPUSecond ?? .nan) * 1e9),
+            fractionOfBestSGEMM: modelFLOPs / ((reference?.bestGFLOPs ?? .nan) * 1e9), kernels: Kernels.active)
     }
 
-    /// GFLOP/s of the model's own matmul path on (rows, C) x (C, OC), best of several runs, per
-    /// wall second and per process CPU second.
-    static func sgemmGFLOPs(rows: Int, inChannels: Int, outChannels: Int) -> (wall: Double, perCPUSecond: Double) {
-        let inp = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * inChannels)
-        let weight = UnsafeMutableBufferPointer<Float>.allocate(capacity: inChannels * outChannels)
-        let bias = UnsafeMutableBufferPointer<Float>.allocate(capacity: outChannels)
-        let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * outChannels)
-        defer { [inp, weight, bias, out].forEach { $0.deallocate() } }
-        var rng = SplitMix64(seed: 7)
-        rng.fillNormal(inp.baseAddress!, count: inp.count, std: 1)
-        rng.fillNormal(weight.baseAddress!, count: weight.count, std: 0.02)
-        bias.initialize(repeating: 0)
-        out.initialize(repeating: 0)
-        var best = Double.infinity, bestCPU = Double.infinity
-        for _ in 0..<8 {
-            let start = monotonicSeconds(), cpuStart = processCPUSeconds()
+    /// The model's own matmul path on (rows, C) x (C, OC), timed call by call: mean and best
+    /// GFLOP/s per wall second, mean per process CPU second.
+    final class SGEMMReference {
+        let rows: Int, inChannels: Int, outChannels: Int
+        let inp: UnsafeMutableBufferPointer<Float>, weight: UnsafeMutableBufferPointer<Float>
+        let bias: UnsafeMutableBufferPointer<Float>, out: UnsafeMutableBufferPointer<Float>
+        private var wallTimes: [Double] = [], cpuSeconds = 0.0
+
+        var flops: Double { 2 * Double(rows * inChannels * outChannels) }
+        var meanGFLOPs: Double { flops * Double(wallTimes.count) / wallTimes.reduce(0, +) / 1e9 }
+        var meanGFLOPsPerCPUSecond: Double { flops * Double(wallTimes.count) / cpuSeconds / 1e9 }
+        var bestGFLOPs: Double { flops / (wallTimes.min() ?? .nan) / 1e9 }
+        var medianGFLOPs: Double { wallTimes.isEmpty ? .nan : flops / wallTimes.sorted()[wallTimes.count / 2] / 1e9 }
+
+        init(rows: Int, inChannels: Int, outChannels: Int) {
+            (self.rows, self.inChannels, self.outChannels) = (rows, inChannels, outChannels)
+            inp = .allocate(capacity: rows * inChannels)
+            weight = .allocate(capacity: inChannels * outChannels)
+            bias = .allocate(capacity: outChannels)
+            out = .allocate(capacity: rows * outChannels)
+            var rng = SplitMix64(seed: 7)
+            rng.fillNormal(inp.baseAddress!, count: inp.count, std: 1)
+            rng.fillNormal(weight.baseAddress!, count: weight.count, std: 0.02)
+            bias.initialize(repeating: 0)
+            out.initialize(repeating: 0)
+            product()  // untimed: the first call pays for page faults and cold caches
+        }
+
+        func deallocate() { [inp, weight, bias, out].forEach { $0.deallocate() } }
+
+        private func product() {
             Matmul.forward(out: out.baseAddress!, inp: inp.baseAddress!, weight: weight.baseAddress!, bias: bias.baseAddress!,
                            rows: rows, inChannels: inChannels, outChannels: outChannels)
-            best = min(best, monotonicSeconds() - start)
-            bestCPU = min(bestCPU, processCPUSeconds() - cpuStart)
         }
-        let flops = 2 * Double(rows * inChannels * outChannels)
-        return (flops / best / 1e9, flops / bestCPU / 1e9)
+
+        func run(calls count: Int) {
+            for _ in 0..<count {
+                let start = monotonicSeconds(), cpuStart = processCPUSeconds()
+                product()
+                wallTimes.append(monotonicSeconds() - start)
+                cpuSeconds += processCPUSeconds() - cpuStart
+            }
+        }
     }
 
     /// VmHWM from /proc/self/status in MB (0 where /proc is unavailable).
