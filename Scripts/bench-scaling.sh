@@ -10,7 +10,8 @@
 # goes, each factor measured alone with `bench model` (no MPI) and multiplied out:
 #   half_batch   tokens per CPU second at half the global batch (each rank's share) over the full one
 #   co_run       tokens/s of two half-batch processes run at once over one alone (shared cores, L3, memory)
-#   comm         1 - comm_share of the n=2 run (reduce-scatter, all-gather, the small all-reduce)
+#   comm         1 - comm_share of the n=2 run (reduce-scatter, all-gather, the small all-reduce), split
+#                into waiting for the slower rank (comm_wait_share) and moving the data (the rest)
 # Needs an idle machine: on a loaded one every wall-clock figure here measures the other load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,26 +28,27 @@ trap 'rm -rf "$work"' EXIT
 common=(--config "$config" --steps "$steps" --set data.dataset="$work/prep/data" --set train.log_every=5
         --set eval.every=0 --set eval.sequences=8 --set checkpoint.every=0 --set train.threads=1)
 
-summarise() {  # median tokens/s and all-reduce share over the logged windows after the first
+summarise() {  # median tokens/s, communication share and its waiting part over the logged windows after the first
     python3 - "$1" <<'PY'
 import json, sys, statistics
 rows = [json.loads(l) for l in open(sys.argv[1]) if '"train"' in l][1:]
-print(f"{statistics.median(r['tokens_per_s'] for r in rows):.1f} {statistics.median(r['comm_share'] for r in rows):.4f}")
+median = lambda key: statistics.median(r.get(key, 0) for r in rows)
+print(f"{median('tokens_per_s'):.1f} {median('comm_share'):.4f} {median('comm_wait_share'):.4f}")
 PY
 }
 efficiencies=()
 for ((r = 1; r <= ${REPEATS:-1}; r++)); do
     "$bin" train "${common[@]}" --run-dir "$work/n1-$r" >/dev/null
     mpirun -n 2 "$bin" train "${common[@]}" --run-dir "$work/n2-$r" >/dev/null
-    read -r tps1 share1 < <(summarise "$work/n1-$r/metrics.jsonl")
-    read -r tps2 share2 < <(summarise "$work/n2-$r/metrics.jsonl")
+    read -r tps1 share1 _ < <(summarise "$work/n1-$r/metrics.jsonl")
+    read -r tps2 share2 wait2 < <(summarise "$work/n2-$r/metrics.jsonl")
     echo "config=$config repeat=$r ranks=1 tokens_per_s=$tps1 comm_share=$share1"
-    echo "config=$config repeat=$r ranks=2 sharded=true tokens_per_s=$tps2 comm_share=$share2"
+    echo "config=$config repeat=$r ranks=2 sharded=true tokens_per_s=$tps2 comm_share=$share2 comm_wait_share=$wait2"
     efficiencies+=("$(python3 -c "print(f'{$tps2/(2*$tps1):.3f}')")")
 done
 mpirun -n 2 "$bin" train "${common[@]}" --set train.shard_optimizer=false --run-dir "$work/n2full" >/dev/null
-read -r tps2f share2f < <(summarise "$work/n2full/metrics.jsonl")
-echo "config=$config ranks=2 sharded=false tokens_per_s=$tps2f comm_share=$share2f (against the last n=1 run)"
+read -r tps2f share2f wait2f < <(summarise "$work/n2full/metrics.jsonl")
+echo "config=$config ranks=2 sharded=false tokens_per_s=$tps2f comm_share=$share2f comm_wait_share=$wait2f (against the last n=1 run)"
 python3 - "$tps2f" "$tps1" "${efficiencies[@]}" <<'PY'
 import statistics, sys
 full, one, effs = float(sys.argv[1]), float(sys.argv[2]), [float(e) for e in sys.argv[3:]]
@@ -63,16 +65,19 @@ half_line=$("${bench[@]}" --set train.micro_batch="$half" | tail -1)
 "${bench[@]}" --set train.micro_batch="$half" | tail -1 > "$work/a" &
 "${bench[@]}" --set train.micro_batch="$half" | tail -1 > "$work/b" &
 wait
-python3 - "$global" "$half" "$full_line" "$half_line" "$(cat "$work/a")" "$(cat "$work/b")" "$share2" \
+python3 - "$global" "$half" "$full_line" "$half_line" "$(cat "$work/a")" "$(cat "$work/b")" "$share2" "$wait2" \
          "$(python3 -c "import statistics; print(statistics.median([$(IFS=,; echo "${efficiencies[*]}")]))")" <<'PY'
 import sys
-g, h, full, half, a, b, share, measured = sys.argv[1:9]
+g, h, full, half, a, b, share, wait, measured = sys.argv[1:10]
 def f(line, key): return float(dict(kv.split('=') for kv in line.split())[key])
 # Tokens per CPU second (wall-time noise excluded): batch tokens / cpu_ms_per_step.
 half_batch = (int(h) / f(half, 'cpu_ms_per_step')) / (int(g) / f(full, 'cpu_ms_per_step'))
 co_run = (f(a, 'tokens_per_s') + f(b, 'tokens_per_s')) / (2 * f(half, 'tokens_per_s'))
 comm = 1 - float(share)
+waiting, transfer = float(wait), float(share) - float(wait)
 print(f"| factor | value |\n|---|---|\n| half_batch | {half_batch:.3f} |\n| co_run | {co_run:.3f} |\n"
-      f"| comm | {comm:.3f} |\n| product | {half_batch * co_run * comm:.3f} |\n| measured | {float(measured):.3f} |")
-print(f"half_batch={half_batch:.3f} co_run={co_run:.3f} comm={comm:.3f} product={half_batch * co_run * comm:.3f}")
+      f"| comm | {comm:.3f} (waiting for the slower rank {waiting:.3f}, moving the data {transfer:.3f}) |\n"
+      f"| product | {half_batch * co_run * comm:.3f} |\n| measured | {float(measured):.3f} |")
+print(f"half_batch={half_batch:.3f} co_run={co_run:.3f} comm={comm:.3f} comm_wait={waiting:.3f} comm_transfer={transfer:.3f} "
+      f"product={half_batch * co_run * comm:.3f}")
 PY

@@ -45,6 +45,35 @@ final class DistributedTrainingTests: XCTestCase {
         for (a, b) in zip(try norms(two), try norms(single)) { XCTAssertEqual(a, b, accuracy: 1e-3 * b) }
     }
 
+    /// The gradient reduction's wait for the slowest rank is logged apart (comm_wait_share):
+    /// when rank 1 stalls 2 s after step 3, rank 0 spends most of step 4 waiting, more than in
+    /// any other step; every wait lies within its step's communication time.
+    func testWaitForTheSlowestRankIsLoggedApart() throws {
+        let run = try TrainingRun(self, "stall")
+        let arguments = ["-n", "2", try Launcher.binary("swift-llm-train").path, "train"] + quickRun + (try dataset())
+            + ["--run-dir", run.path, "--steps", "6"]
+        let result = try Launcher.run(URL(fileURLWithPath: "/usr/bin/mpirun"), arguments,
+                                      environment: Launcher.mpiEnvironment.merging(
+                                          ["SWIFT_LLM_TRAIN_FAULT": "rank:1,step:3,kind:stall"]) { $1 },
+                                      timeout: 120, directory: repositoryRoot)
+        XCTAssertEqual(result.status, 0, result.output)
+        let records = try run.records(event: "train")
+        XCTAssertEqual(records.count, 6)
+        var waits: [Int: Double] = [:]
+        for record in records {
+            let step = Int(record["step"] as! Double)
+            let wait = try XCTUnwrap(record["comm_wait_share"] as? Double, "step \(step) logs no comm_wait_share")
+            XCTAssertLessThanOrEqual(wait, record["comm_share"] as! Double, "step \(step)")
+            waits[step] = wait
+        }
+        XCTAssertGreaterThan(waits[4] ?? 0, 0.5, "step 4 waited 2 s for rank 1: \(waits)")
+        XCTAssertEqual(waits.max { $0.value < $1.value }?.key, 4, "\(waits)")
+        // One process has no one to wait for, and says nothing about it.
+        let single = try TrainingRun(self, "stall-n1")
+        _ = try train(0, single, ["--steps", "2"])
+        XCTAssertTrue(try single.records(event: "train").allSatisfy { $0["comm_wait_share"] == nil })
+    }
+
     /// 20 steps straight versus 10, stop, resume, 10 more: identical losses and identical final
     /// weights and AdamW moments, bit for bit.
     func testResumeAtSameWorldSizeIsBitIdentical() throws {

@@ -10,14 +10,15 @@ import Glibc
 ///   kill9  sends itself SIGKILL, as a crashed node would;
 ///   abort  fails with an error, as a failing rank would;
 ///   hang   stops making progress (sleeps), as a stuck rank would.
+///   stall  sleeps 2 seconds once, then goes on, as a rank slowed by a busy core would.
 ///   kill9_in_save  the coordinator SIGKILLs itself from the background writer of the checkpoint
 ///          of step S (checkpoint.async), between its weights and optimizer files: a crash mid-save.
 /// Unset in normal use; a malformed value is an error, never ignored.
 struct FaultInjection: Equatable {
-    enum Kind: String { case drift, kill9, abort, hang, kill9InSave = "kill9_in_save" }
+    enum Kind: String { case drift, kill9, abort, hang, stall, kill9InSave = "kill9_in_save" }
 
     static let variable = "SWIFT_LLM_TRAIN_FAULT"
-    static let usage = "rank:R,step:S,kind:drift|kill9|abort|hang|kill9_in_save[;rank:R,step:S,kind:K ...]"
+    static let usage = "rank:R,step:S,kind:drift|kill9|abort|hang|stall|kill9_in_save[;rank:R,step:S,kind:K ...]"
 
     var rank: Int?
     var step: Int
@@ -54,6 +55,7 @@ struct FaultInjection: Equatable {
         case .kill9, .kill9InSave: kill(getpid(), SIGKILL)
         case .abort: throw TrainingError("injected fault (\(Self.variable)): rank \(rank) fails after step \(step)")
         case .hang: while true { sleep(60) }
+        case .stall: sleep(2)
         }
     }
 }

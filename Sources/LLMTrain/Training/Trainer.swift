@@ -62,6 +62,10 @@ public final class Trainer {
     var state: TrainingState
     /// Time spent in the per-step collectives since the last log line.
     var communicationSeconds = 0.0
+    /// The part of `communicationSeconds` spent waiting for the slowest rank to finish its
+    /// backward: a barrier ahead of the gradient reduction, so what the reduction itself then
+    /// takes is the data's cost alone.
+    var waitSeconds = 0.0
     /// The last step's duration, and whether the first save has been held against mpirun's
     /// stop grace (`StopSignal.graceNote`).
     var lastStepSeconds = 0.0
@@ -225,6 +229,7 @@ public final class Trainer {
                               "grad_norm": Double(norm), "tokens_per_s": tokensPerSecond,
                               "tokens": Double(state.tokensSeen), "elapsed_s": state.elapsedSeconds,
                               "comm_share": communicationSeconds / elapsed]
+                if comm.worldSize > 1 { fields["comm_wait_share"] = waitSeconds / elapsed }
                 let languageModel = objective.task == nil
                 if languageModel { fields["mfu"] = mfu } else { fields["padding_share"] = paddingShare }
                 if let epsilon = state.privacy?.epsilon { fields["epsilon"] = epsilon }
@@ -242,6 +247,7 @@ public final class Trainer {
                 windowTokens = 0
                 windowPadding = 0
                 communicationSeconds = 0
+                waitSeconds = 0
             }
             try faults.apply(afterStep: state.step, rank: comm.rank, parameters: model.parameters)
             try collectFinishedSave()
@@ -277,6 +283,10 @@ public final class Trainer {
         model.zeroGradients()
         let batch = try objective.accumulateGradients(step: step, model: model, debug: options.debug)
         let communicationStart = monotonicSeconds()
+        if comm.worldSize > 1 {
+            try comm.barrier()
+            waitSeconds += monotonicSeconds() - communicationStart
+        }
         if let shards { try comm.reduceScatter(model.gradients, shards) } else { try comm.allReduce(model.gradients, .sum) }
         communicationSeconds += monotonicSeconds() - communicationStart
         if comm.worldSize > 1 { scaleGradients(model.gradients, by: 1 / Float(comm.worldSize), in: ownPieces) }
