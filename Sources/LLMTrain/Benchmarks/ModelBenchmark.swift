@@ -65,28 +65,29 @@ public enum ModelBenchmark {
         var reference: SGEMMReference?
         defer { reference?.deallocate() }
         var peakRSS = 0.0
-        var seconds = 0.0, cpuSeconds = 0.0
-        func afterStep() {
-            if reference == nil {
-                // Buffers are allocated once, so one step has reached the high-water mark: read
-                // it before the sgemm reference allocates its own buffers.
-                peakRSS = peakResidentSetMB()
-                reference = SGEMMReference(rows: n, inChannels: config.modelDim, outChannels: 4 * config.modelDim)
-            }
+        func referenceAfterStep() -> SGEMMReference {
+            if let reference { return reference }
+            // Buffers are allocated once, so one step has reached the high-water mark: read it
+            // before the sgemm reference allocates its own buffers.
+            peakRSS = peakResidentSetMB()
+            let created = SGEMMReference(rows: n, inChannels: config.modelDim, outChannels: 4 * config.modelDim)
+            reference = created
+            return created
         }
         for _ in 0..<warmupSteps {
             step()
-            afterStep()
+            _ = referenceAfterStep()
         }
+        var seconds = 0.0, cpuSeconds = 0.0
         for _ in 0..<steps {
             let start = monotonicSeconds(), cpuStart = processCPUSeconds()
             step()
             seconds += monotonicSeconds() - start
             cpuSeconds += processCPUSeconds() - cpuStart
-            afterStep()
             // The reference runs between the steps, about a tenth of a step's FLOPs each time, so
             // both sides of the ratio are averaged over the same stretch of a shared machine's noise.
-            reference?.run(calls: max(1, Int((0.1 * flopsPerToken * Double(n) / reference!.flops).rounded())))
+            let sgemm = referenceAfterStep()
+            sgemm.run(calls: max(1, Int((0.1 * flopsPerToken * Double(n) / sgemm.flops).rounded())))
         }
         let tokensPerSecond = Double(n * steps) / seconds
         let threads = BLASThreads.current
