@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up a machine to build and run swift-llm-train: installs Open MPI and OpenBLAS with apt
 # when missing (idempotent), then builds the release binaries into .build/release.
+#   Scripts/bootstrap.sh [SWIFT BUILD ARGS]     (passed on to `swift build -c release`; Scripts/test.sh
+#                                               adds the test bundle to the same build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,5 +22,5 @@ if ((${#missing[@]})); then
 fi
 
 command -v swift >/dev/null || { echo "bootstrap: swift is not on PATH; install Swift 6 first" >&2; exit 1; }
-swift build -c release
+swift build -c release "$@"
 echo "bootstrap: built $(pwd)/.build/release/swift-llm-train"
