@@ -9,9 +9,12 @@
 
 Needs: pip install safetensors numpy. Run from the package root:
     python3 Scripts/check-safetensors.py [--scratch-path DIR]   (default: the tests already built in .build)
+LLM_TRAIN_TEST_BUILD holds the `swift test` build options of those tests (Scripts/test.sh sets
+it: "-c release -Xswiftc -enable-testing"); unset, the debug build.
 """
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -40,7 +43,8 @@ def main():
 
         env = dict(os.environ, SAFETENSORS_INTEROP_DIR=directory)
         test = subprocess.run(
-            ["swift", "test", "--disable-swift-testing", "--filter", "LLMTrainTests.SafeTensorsTests/testPythonInterop"]
+            ["swift", "test"] + shlex.split(os.environ.get("LLM_TRAIN_TEST_BUILD", ""))
+            + ["--disable-swift-testing", "--filter", "LLMTrainTests.SafeTensorsTests/testPythonInterop"]
             + (["--scratch-path", args.scratch_path] if args.scratch_path else ["--skip-build"]),
             env=env, capture_output=True, text=True)
         swift_file = os.path.join(directory, "swift-written.safetensors")

@@ -10,6 +10,7 @@ source Scripts/mpi-env.sh
 # (Release binaries plus a debug test build took ~3 min more on a fresh machine, and the suite
 # ran ~10% slower in debug.) The benchmarks' figures come from bootstrap's plain build.
 testing=(-c release -Xswiftc -enable-testing)
+export LLM_TRAIN_TEST_BUILD="${testing[*]}"  # for check-safetensors.py, which runs one test itself
 Scripts/bootstrap.sh -Xswiftc -enable-testing --build-tests
 export LLM_TRAIN_BIN_DIR="$(pwd)/.build/release"
 
