@@ -210,7 +210,7 @@ public final class MPICommunicator: Communicator {
         var buffer = [CChar](repeating: 0, count: Int(MPI_MAX_ERROR_STRING) + 1)
         var length: Int32 = 0
         MPI_Error_string(rc, &buffer, &length)
-        return String(cString: buffer)
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 }
 

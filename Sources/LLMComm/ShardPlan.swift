@@ -9,7 +9,7 @@
 /// The buffer is walked in chunks of `chunkElements` (the all-reduce chunking, for the same
 /// reason: large single MPI calls collapse here); each chunk is cut into `worldSize` nearly equal
 /// consecutive pieces and rank r owns piece r of every chunk.
-public final class ShardPlan {
+public final class ShardPlan: Sendable {
     public static let defaultChunkElements = Chunks.defaultBytes / MemoryLayout<Float>.stride
 
     public let count: Int

@@ -120,7 +120,7 @@ public struct HostProbe: Sendable {
     /// Whether a hostfile name means the machine launch runs on.
     static func isThisHost(_ name: String) -> Bool {
         var buffer = [CChar](repeating: 0, count: 256)
-        let own = gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : ""
+        let own = gethostname(&buffer, buffer.count) == 0 ? buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } : ""
         return name == "localhost" || name.hasPrefix("127.") || name == "::1" || name == own
             || name == own.split(separator: ".").first.map(String.init)
     }

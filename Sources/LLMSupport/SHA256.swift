@@ -9,8 +9,10 @@ import Foundation
 public enum SHA256 {
     public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var hasher = Crypto.SHA256()
-        let contiguous = bytes.withContiguousStorageIfAvailable { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        if contiguous == nil { hasher.update(data: Array(bytes)) }
+        let hashedInPlace: Void? = bytes.withContiguousStorageIfAvailable {
+            hasher.update(bufferPointer: UnsafeRawBufferPointer($0))
+        }
+        if hashedInPlace == nil { hasher.update(data: Array(bytes)) }
         return hex(hasher.finalize())
     }
 

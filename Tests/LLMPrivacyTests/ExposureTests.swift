@@ -50,7 +50,7 @@ final class ExposureTests: XCTestCase {
         for (post, score) in zip(posts, scores) {
             let alone = GPT(config: config, batchSize: 1, sequenceLength: post.count, seed: 5)
             var inputs = [endOfText] + post.dropLast()
-            inputs.withUnsafeMutableBufferPointer { alone.forward(inputs: $0.baseAddress!, targets: nil) }
+            _ = inputs.withUnsafeMutableBufferPointer { alone.forward(inputs: $0.baseAddress!, targets: nil) }
             var expected = 0.0
             for (i, target) in post.enumerated() {
                 let row = (0..<config.vocabSize).map { Double(alone.logits[i * config.vocabSize + $0]) }
