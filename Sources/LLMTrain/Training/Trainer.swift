@@ -59,6 +59,10 @@ public final class Trainer {
     /// The part of `ownPieces` that is trained (`TrainingObjective.trainedParameters`): what gets
     /// noise and AdamW steps.
     let trainedPieces: [Range<Int>]
+    /// The pieces whose squares this rank adds to the global gradient norm: its shard, or without
+    /// sharding the same split of the identical gradients, so the ranks share that pass (once
+    /// rank 0 made it alone, ~5 ms of bench-ii's step, and the others waited for it every step).
+    let normPieces: [Range<Int>]
     var state: TrainingState
     /// Time spent in the per-step collectives since the last log line.
     var communicationSeconds = 0.0
@@ -112,6 +116,8 @@ public final class Trainer {
                                         warmupSteps: config.optimizer.warmupSteps, totalSteps: config.train.steps)
         shards = config.train.shardOptimizer ? ShardPlan(count: model.parameterCount, worldSize: comm.worldSize) : nil
         ownPieces = shards?.pieces(rank: comm.rank) ?? [0..<model.parameterCount]
+        let normSplit = shards ?? (comm.worldSize > 1 ? ShardPlan(count: model.parameterCount, worldSize: comm.worldSize) : nil)
+        normPieces = normSplit?.pieces(rank: comm.rank) ?? ownPieces
         let trained = try objective.trainedParameters(of: model)
         trainedPieces = ownPieces.map { $0.clamped(to: trained) }.filter { !$0.isEmpty }
         store = comm.isCoordinator ? try CheckpointStore(runDirectory: options.runDirectory, keepLast: config.checkpoint.keepLast) : nil
@@ -292,9 +298,8 @@ public final class Trainer {
         if comm.worldSize > 1 { scaleGradients(model.gradients, by: 1 / Float(comm.worldSize), in: ownPieces) }
         objective.privacy?.addNoise(to: model.gradients, ranges: trainedPieces, step: step)
         // Loss, the shard's squared gradient norm and the stop flag ride in one tiny all-reduce,
-        // so all ranks agree on all three. Each square is counted once: by the element's owner,
-        // or by rank 0 alone when every rank holds every gradient.
-        let squares = shards != nil || comm.isCoordinator ? sumOfSquares(model.gradients, in: ownPieces) : 0
+        // so all ranks agree on all three. Each square is counted once, by one rank (normPieces).
+        let squares = sumOfSquares(model.gradients, in: normPieces)
         let smallStart = monotonicSeconds()
         let reduced = try comm.allReduce([batch.loss, squares, StopSignal.isRequested ? 1 : 0,
                                           Double(batch.tokens), Double(batch.paddingTokens)], .sum)
