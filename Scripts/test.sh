@@ -11,7 +11,7 @@ source Scripts/mpi-env.sh
 # ran ~10% slower in debug.) The benchmarks' figures come from bootstrap's plain build.
 testing=(-c release -Xswiftc -enable-testing)
 export LLM_TRAIN_TEST_BUILD="${testing[*]}"  # for check-safetensors.py, which runs one test itself
-Scripts/bootstrap.sh -Xswiftc -enable-testing --build-tests
+Scripts/bootstrap.sh "${testing[@]}" --build-tests
 export LLM_TRAIN_BIN_DIR="$(pwd)/.build/release"
 
 # The thread-count guarantee under OpenBLAS's AVX2 "Haswell" kernel too (the one AMD Zen 2/3 get),

@@ -60,8 +60,8 @@ public final class Trainer {
     /// noise and AdamW steps.
     let trainedPieces: [Range<Int>]
     /// The pieces whose squares this rank adds to the global gradient norm: its shard, or without
-    /// sharding the same split of the identical gradients, so the ranks share that pass (once
-    /// rank 0 made it alone, ~5 ms of bench-ii's step, and the others waited for it every step).
+    /// sharding the same split of the identical gradients, so the ranks share that pass rather
+    /// than one rank making it while the others wait at the next step's reduction.
     let normPieces: [Range<Int>]
     var state: TrainingState
     /// Time spent in the per-step collectives since the last log line.
@@ -297,7 +297,7 @@ public final class Trainer {
         communicationSeconds += monotonicSeconds() - communicationStart
         if comm.worldSize > 1 { scaleGradients(model.gradients, by: 1 / Float(comm.worldSize), in: ownPieces) }
         objective.privacy?.addNoise(to: model.gradients, ranges: trainedPieces, step: step)
-        // Loss, the shard's squared gradient norm and the stop flag ride in one tiny all-reduce,
+        // Loss, this rank's part of the squared gradient norm and the stop flag ride in one tiny all-reduce,
         // so all ranks agree on all three. Each square is counted once, by one rank (normPieces).
         let squares = sumOfSquares(model.gradients, in: normPieces)
         let smallStart = monotonicSeconds()
