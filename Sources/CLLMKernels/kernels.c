@@ -24,12 +24,14 @@ struct llmk_table {
                               float);
     void (*layernorm_backward)(float *, float *, float *, const float *, const float *, const float *, const float *,
                                const float *, long, long);
-    void (*adamw)(float *, const float *, float *, float *, long, float, float, float, float, float, float);
+    void (*adamw)(float *, const float *, float *, float *, long, float, float, float, float, float, float, float);
     void (*softmax_xent_forward)(float *, float *, const int32_t *, long, long);
     void (*softmax_xent_backward)(float *, const int32_t *, float, long, long);
     void (*bias_seed)(float *, const float *, const float *, long, long);
     void (*column_sums_add)(float *, const float *, long, long, long);
     float (*dot)(const float *, const float *, long);
+    void (*causal_softmax)(float *, long, long, long, long, float *, int);
+    void (*causal_softmax_backward)(float *, const float *, long, long, long, long, float);
 };
 
 #define LLMK_TARGET
@@ -118,9 +120,9 @@ void llmk_layernorm_backward(float *dinp, float *pw, float *pb, const float *dou
                              const float *weight, const float *mean, const float *rstd, long rows, long channels) {
     table.layernorm_backward(dinp, pw, pb, dout, inp, weight, mean, rstd, rows, channels);
 }
-void llmk_adamw(float *p, const float *g, float *m, float *v, long n, float beta1, float beta2,
+void llmk_adamw(float *p, const float *g, float *m, float *v, long n, float grad_scale, float beta1, float beta2,
                 float step_size, float inv_root_c2, float eps, float lr_wd) {
-    table.adamw(p, g, m, v, n, beta1, beta2, step_size, inv_root_c2, eps, lr_wd);
+    table.adamw(p, g, m, v, n, grad_scale, beta1, beta2, step_size, inv_root_c2, eps, lr_wd);
 }
 void llmk_softmax_xent_forward(float *logits, float *losses, const int32_t *targets, long rows, long vocab) {
     table.softmax_xent_forward(logits, losses, targets, rows, vocab);
@@ -135,3 +137,10 @@ void llmk_column_sums_add(float *acc, const float *x, long rows, long cols, long
     table.column_sums_add(acc, x, rows, cols, stride);
 }
 float llmk_dot(const float *a, const float *b, long n) { return table.dot(a, b, n); }
+void llmk_causal_softmax(float *p, long ldp, long first, long rows, long width, float *stats, int recompute) {
+    table.causal_softmax(p, ldp, first, rows, width, stats, recompute);
+}
+void llmk_causal_softmax_backward(float *ds, const float *p, long ldp, long first, long rows, long width,
+                                  float scale) {
+    table.causal_softmax_backward(ds, p, ldp, first, rows, width, scale);
+}

@@ -47,14 +47,17 @@ public final class AdamW {
     /// One step on `model.parameters` from `model.gradients`; `learningRate` overrides
     /// config.learningRate (pass the schedule's value). With `ranges`, only those elements of the
     /// flat buffers are updated: a data-parallel rank's shard (the rest of m and v goes stale).
-    public func update(model: GPT, learningRate: Float? = nil, ranges: [Range<Int>]? = nil) {
+    /// The step reads each gradient times `gradientScale` (global-norm clipping's factor): the
+    /// same bits as scaling the gradients first, without a pass of its own over them.
+    public func update(model: GPT, learningRate: Float? = nil, ranges: [Range<Int>]? = nil, gradientScale: Float = 1) {
         update(parameters: model.parameters, gradients: model.gradients, tensors: model.tensors,
-               learningRate: learningRate ?? config.learningRate, ranges: ranges)
+               learningRate: learningRate ?? config.learningRate, ranges: ranges, gradientScale: gradientScale)
     }
 
     /// The same step over any flat buffer split into tensors (used by the tests).
     public func update(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
-                       tensors: [ParameterTensor], learningRate lr: Float, ranges: [Range<Int>]? = nil) {
+                       tensors: [ParameterTensor], learningRate lr: Float, ranges: [Range<Int>]? = nil,
+                       gradientScale: Float = 1) {
         precondition(parameters.count == m.count && gradients.count == m.count)
         step += 1
         let b1 = config.beta1, b2 = config.beta2, eps = config.eps
@@ -76,7 +79,8 @@ public final class AdamW {
             Parallel.chunks(segment.count, minChunk: 1 << 15) { range in
                 // Every element sees the same IEEE operations wherever a chunk boundary falls.
                 let lo = segment.lowerBound + range.lowerBound
-                llmk_adamw(p + lo, g + lo, mm + lo, vv + lo, range.count, b1, b2, stepSize, invRootC2, eps, lrwd)
+                llmk_adamw(p + lo, g + lo, mm + lo, vv + lo, range.count, gradientScale, b1, b2, stepSize, invRootC2, eps,
+                           lrwd)
             }
         }
     }

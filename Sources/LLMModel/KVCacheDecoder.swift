@@ -31,8 +31,6 @@ public final class KVCacheDecoder {
     let arena: UnsafeMutableBufferPointer<Float>
     let residual, normed, mean, rstd, qkv, attended: UnsafeMutablePointer<Float>
     let hidden, activated, derivative, logits, scores: UnsafeMutablePointer<Float>
-    /// Width of one worker's score row: the context rounded up to whole 16-lane groups.
-    let scoreWidth: Int
 
     public init(config: GPTConfig, parameters: UnsafeBufferPointer<Float>, slots: Int, maxRows: Int = 64) {
         layout = ParameterLayout(config: config)
@@ -50,10 +48,9 @@ public final class KVCacheDecoder {
         keys.initialize(repeating: 0, count: cacheCount)
         values = .allocate(capacity: cacheCount)
         values.initialize(repeating: 0, count: cacheCount)
-        scoreWidth = (T + 15) & ~15
         let geluDerivative = config.activation == .gelu ? N * 4 * C : 0
         let total = N * C * 3 + N * 2 + N * 3 * C + N * 4 * C * 2 + geluDerivative + N * config.vocabSize
-            + Parallel.cores * scoreWidth
+            + Parallel.cores * T
         arena = .allocate(capacity: total)
         arena.initialize(repeating: 0)
         var cursor = arena.baseAddress!
@@ -68,7 +65,7 @@ public final class KVCacheDecoder {
         activated = take(N * 4 * C)
         derivative = take(geluDerivative)
         logits = take(N * config.vocabSize)
-        scores = take(Parallel.cores * scoreWidth)
+        scores = take(Parallel.cores * T)
         precondition(cursor - arena.baseAddress! == total)
     }
 
@@ -173,16 +170,15 @@ public final class KVCacheDecoder {
                         slots rowSlots: [Int], positions: [Int]) {
         let C = config.modelDim, T = config.contextLength, NH = config.heads, hs = C / NH
         let scale = 1 / Float(hs).squareRoot()
-        let width = scoreWidth
         Parallel.indexedChunks(positions.count * NH, minChunk: 2) { worker, range in
-            let row = scores + worker * width
+            let row = scores + worker * T
             for pair in range {
                 let r = pair / NH, h = pair % NH
                 let keysSeen = positions[r] + 1
                 let q = qkv + r * 3 * C + h * hs
                 let k = layerKeys + rowSlots[r] * T * C + h * hs, v = layerValues + rowSlots[r] * T * C + h * hs
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(keysSeen), Int32(hs), scale, k, Int32(C), q, 1, 0, row, 1)
-                Attention.causalSoftmaxRow(row, valid: keysSeen, width: min((keysSeen + 15) & ~15, width))
+                Attention.causalSoftmaxRow(row, valid: keysSeen)
                 cblas_sgemv(CblasRowMajor, CblasTrans, Int32(keysSeen), Int32(hs), 1, v, Int32(C), row, 1, 0,
                             attended + r * C + h * hs, 1)
             }

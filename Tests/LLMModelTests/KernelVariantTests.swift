@@ -92,6 +92,19 @@ final class KernelVariantTests: XCTestCase {
                         inChannels: C, outChannels: C)
         out["matmul+bias+residual"] = values(mm); out["matmul dbias"] = values(db)
 
+        // The attention's causal softmax and its backward: T = 70 crosses a query tile (64) and
+        // leaves partial 16-lane groups.
+        let AB = 2, AT = 70, AC = 16, heads = 2
+        let qkv = TestBuffer(normal: AB * AT * 3 * AC, std: 2, rng: &rng), att = TestBuffer(AB * AT * AC)
+        let stats = TestBuffer(Attention.statsCount(batch: AB, time: AT, heads: heads))
+        let attScratch = TestBuffer(Attention.scratchCount(time: AT))
+        Attention.forward(out: att.p, stats: stats.p, scratch: attScratch.p, qkv: qkv.p, batch: AB, time: AT,
+                          channels: AC, heads: heads)
+        let dy = TestBuffer(normal: AB * AT * AC, rng: &rng), dqkv = TestBuffer(AB * AT * 3 * AC)
+        Attention.backward(dqkv: dqkv.p, scratch: attScratch.p, dout: dy.p, qkv: qkv.p, stats: stats.p, batch: AB,
+                           time: AT, channels: AC, heads: heads)
+        out["attention"] = values(att); out["attention stats"] = values(stats); out["attention dqkv"] = values(dqkv)
+
         let p = TestBuffer(normal: n, rng: &rng), g = TestBuffer(normal: n, rng: &rng)
         let tensors = [ParameterTensor(name: "w", shape: [rows, C], offset: 0, count: n - 100, decays: true),
                        ParameterTensor(name: "b", shape: [100], offset: n - 100, count: 100, decays: false)]

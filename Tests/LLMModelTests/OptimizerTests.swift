@@ -1,4 +1,5 @@
 import Foundation
+import LLMTestSupport
 import XCTest
 import LLMModel
 import LLMSupport
@@ -61,6 +62,38 @@ final class OptimizerTests: XCTestCase {
         optimizer.update(parameters: params, gradients: grads, tensors: tensors, learningRate: 0.1)
         XCTAssertEqual(params[0], 2 - 0.1 * 0.5 * 2, accuracy: 1e-7)
         XCTAssertEqual(params[1], 2)
+    }
+
+    /// The trainer's clipping: AdamW reading the gradients through the clip factor must give the
+    /// bits of scaling them first and stepping (the old path), over tensors of both kinds, three
+    /// steps, with a factor that rounds (not a power of two).
+    func testGradientScaleGivesTheBitsOfScalingFirst() {
+        let n = 1000
+        let tensors = [ParameterTensor(name: "w", shape: [30, 30], offset: 0, count: 900, decays: true),
+                       ParameterTensor(name: "b", shape: [100], offset: 900, count: 100, decays: false)]
+        var rng = SplitMix64(seed: 9)
+        let start = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        let grads = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        let scaled = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        let a = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        defer { [start, grads, scaled, a, b].forEach { $0.deallocate() } }
+        rng.fillNormal(start.baseAddress!, count: n, std: 1)
+        _ = a.initialize(from: start)
+        _ = b.initialize(from: start)
+        let folded = AdamW(parameterCount: n), separate = AdamW(parameterCount: n)
+        let factor: Float = 0.3 / 1.7
+        for _ in 0..<3 {
+            rng.fillNormal(grads.baseAddress!, count: n, std: 2)
+            _ = scaled.initialize(from: grads)
+            scaleGradients(scaled, by: factor, in: [0..<n])
+            folded.update(parameters: a, gradients: grads, tensors: tensors, learningRate: 0.01, gradientScale: factor)
+            separate.update(parameters: b, gradients: scaled, tensors: tensors, learningRate: 0.01)
+        }
+        assertBitIdentical(Array(a), Array(b), "parameters")
+        assertBitIdentical(Array(folded.m), Array(separate.m), "m")
+        assertBitIdentical(Array(folded.v), Array(separate.v), "v")
+        XCTAssertNotEqual(Array(a), Array(start), "the steps moved the parameters")
     }
 
     func testClippingLeavesSmallGradients() {

@@ -1,3 +1,5 @@
+import CLLMKernels
+
 /// Causal multi-head self-attention on a fused (B, T, 3C) qkv buffer laid out [q | k | v] per
 /// position, head h owning channels h*hs ..< (h+1)*hs of each part (hs = C / heads):
 ///   y = softmax_causal(q k^T / sqrt(hs)) v      written into (B, T, C) at the head's channels.
@@ -33,9 +35,7 @@ public enum Attention {
             for r0 in stride(from: 0, to: T, by: block) {
                 let r1 = min(r0 + block, T)
                 scores(p, ldp: T, q: q, rows: r0..<r1, channels: C, headSize: hs)
-                for t in r0..<r1 {
-                    (rowStats[2 * t], rowStats[2 * t + 1]) = causalSoftmaxRow(p + (t - r0) * T, valid: t + 1, width: r1)
-                }
+                llmk_causal_softmax(p, T, r0, r1 - r0, r1, rowStats + 2 * r0, 0)
                 sgemm(m: r1 - r0, n: hs, k: r1, a: p, lda: T, b: v, ldb: 3 * C, beta: 0, c: y + r0 * C, ldc: C,
                       parallel: false)
             }
@@ -58,7 +58,7 @@ public enum Attention {
             let dq = dqkv + b * T * 3 * C + h * hs, dk = dq + C, dv = dq + 2 * C
             let dy = dout + b * T * C + h * hs
             let p = scratch + worker * 2 * block * T, ds = p + block * T
-            let rowStats = stats + bh * T * 2
+            let rowStats = UnsafeMutablePointer(mutating: stats) + bh * T * 2  // read only (recompute: 1)
             for t in 0..<T {
                 (dk + t * 3 * C).update(repeating: 0, count: hs)
                 (dv + t * 3 * C).update(repeating: 0, count: hs)
@@ -66,18 +66,10 @@ public enum Attention {
             for r0 in stride(from: 0, to: T, by: block) {
                 let r1 = min(r0 + block, T), rows = r1 - r0
                 scores(p, ldp: T, q: q, rows: r0..<r1, channels: C, headSize: hs)
-                for t in r0..<r1 {
-                    softmaxRow(p + (t - r0) * T, valid: t + 1, width: r1, shift: rowStats[2 * t],
-                               inverseSum: rowStats[2 * t + 1])
-                }
+                llmk_causal_softmax(p, T, r0, rows, r1, rowStats + 2 * r0, 1)
                 sgemm(transB: true, m: rows, n: r1, k: hs, a: dy + r0 * C, lda: C, b: v, ldb: 3 * C, beta: 0,
                       c: ds, ldc: T, parallel: false)
-                for t in r0..<r1 {
-                    let pr = p + (t - r0) * T, dr = ds + (t - r0) * T
-                    let dot = vectorDot(pr, dr, t + 1)
-                    for j in 0...t { dr[j] = scale * pr[j] * (dr[j] - dot) }
-                    for j in (t + 1)..<r1 { dr[j] = 0 }
-                }
+                llmk_causal_softmax_backward(ds, p, T, r0, rows, r1, scale)
                 sgemm(m: rows, n: hs, k: r1, a: ds, lda: T, b: k, ldb: 3 * C, beta: 0, c: dq + r0 * 3 * C, ldc: 3 * C,
                       parallel: false)
                 sgemm(transA: true, m: r1, n: hs, k: rows, a: ds, lda: T, b: q + r0 * 3 * C, ldb: 3 * C, beta: 1,
@@ -95,13 +87,12 @@ public enum Attention {
         let hs = C / heads
         acrossHeads(batch * heads) { _, bh in
             let b = bh / heads, h = bh % heads
-            let q = qkv + b * T * 3 * C + h * hs, a = att + bh * T * T, rowStats = stats + bh * T * 2
+            let q = qkv + b * T * 3 * C + h * hs, a = att + bh * T * T
+            let rowStats = UnsafeMutablePointer(mutating: stats) + bh * T * 2  // read only (recompute: 1)
             for r0 in stride(from: 0, to: T, by: block) {
                 let r1 = min(r0 + block, T)
                 scores(a + r0 * T, ldp: T, q: q, rows: r0..<r1, channels: C, headSize: hs)
-                for t in r0..<r1 {
-                    softmaxRow(a + t * T, valid: t + 1, width: T, shift: rowStats[2 * t], inverseSum: rowStats[2 * t + 1])
-                }
+                llmk_causal_softmax(a + r0 * T, T, r0, r1 - r0, T, rowStats + 2 * r0, 1)
             }
         }
     }
@@ -115,34 +106,12 @@ public enum Attention {
               a: q + rows.lowerBound * 3 * C, lda: 3 * C, b: q + C, ldb: 3 * C, beta: 0, c: p, ldc: ldp, parallel: false)
     }
 
-    /// Softmax of row[0..<valid] in place, zeros in valid..<width; returns the max and 1/sum.
-    @inline(__always) @discardableResult
-    static func causalSoftmaxRow(_ row: UnsafeMutablePointer<Float>, valid: Int,
-                                 width: Int) -> (shift: Float, inverseSum: Float) {
-        let shift = vectorMax(row, valid)
-        let inverseSum = 1 / maskedExp(row, valid: valid, width: width, shift: shift)
-        for j in 0..<valid { row[j] *= inverseSum }
-        return (shift, inverseSum)
-    }
-
-    /// The same probabilities from the statistics `causalSoftmaxRow` returned for these scores.
-    @inline(__always)
-    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, valid: Int, width: Int, shift: Float, inverseSum: Float) {
-        _ = maskedExp(row, valid: valid, width: width, shift: shift)
-        for j in 0..<valid { row[j] *= inverseSum }
-    }
-
-    /// e^(row[j] - shift) for j < valid, zeros in valid..<width; returns the sum.
-    @inline(__always)
-    static func maskedExp(_ row: UnsafeMutablePointer<Float>, valid: Int, width: Int, shift: Float) -> Float {
-        // The exp runs over whole 16-lane groups: on these short rows a scalar tail of up to 15
-        // would cost as much as the vector part. The masked lanes become -inf, whose exp (~1e-38
-        // after fastExp's clamp) vanishes next to the max's e^0 = 1; they are zeroed below.
-        let padded = min((valid + 15) & ~15, width)
-        for j in valid..<padded { row[j] = -.infinity }
-        let sum = expShiftedInPlace(row, padded, shift: shift)
-        for j in valid..<width { row[j] = 0 }
-        return sum
+    /// Softmax of row[0..<valid] in place: one decoding step's query against the keys so far,
+    /// with the training forward's arithmetic (`llmk_causal_softmax` on its last row).
+    static func causalSoftmaxRow(_ row: UnsafeMutablePointer<Float>, valid: Int) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2) { stats in
+            llmk_causal_softmax(row, valid, valid - 1, 1, valid, stats.baseAddress!, 0)
+        }
     }
 
     /// Runs `body(worker, bh)` for every (batch, head) pair, the pairs split over the workers

@@ -29,6 +29,7 @@ public enum KernelBenchmark {
 
     public static func run(config: GPTConfig, batchSize: Int, sequenceLength: Int, rounds: Int = 15) -> [Row] {
         let rows = batchSize * sequenceLength, C = config.modelDim, V = config.vocabSize, L = config.layers
+        let T = sequenceLength, pairs = batchSize * config.heads  // (batch, head) pairs
         let P = ParameterTensor.parameterCount(for: config)
         let blockRows = 32, blocks = (rows + blockRows - 1) / blockRows
         let hidden = rows * 4 * C, hiddenShape = "\(rows)x\(4 * C)"
@@ -64,8 +65,14 @@ public enum KernelBenchmark {
             Case(kernel: "bias_gradient", shape: hiddenShape, callsPerStep: L, buffers: [4 * C, hidden]) { b, _ in
                 llmk_column_sums_add(b[0], b[1], rows, 4 * C, 4 * C)
             },
+            // One (batch, head)'s T x T scores, every query row to its causal reach: the forward's
+            // softmax and the backward's recomputation, then the backward's softmax gradient.
+            Case(kernel: "causal_softmax", shape: "\(T)x\(T)", callsPerStep: 2 * L * pairs,
+                 buffers: [T * T, 2 * T]) { b, _ in llmk_causal_softmax(b[0], T, 0, T, T, b[1], 0) },
+            Case(kernel: "causal_softmax_backward", shape: "\(T)x\(T)", callsPerStep: L * pairs,
+                 buffers: [T * T, T * T]) { b, _ in llmk_causal_softmax_backward(b[0], b[1], T, 0, T, T, 0.125) },
             Case(kernel: "adamw", shape: "\(P)", callsPerStep: 1, buffers: [P, P, P, P]) { b, _ in
-                llmk_adamw(b[0], b[1], b[2], b[3], P, 0.9, 0.95, 1e-4, 1.2, 1e-8, 1e-5)
+                llmk_adamw(b[0], b[1], b[2], b[3], P, 1, 0.9, 0.95, 1e-4, 1.2, 1e-8, 1e-5)
             },
             Case(kernel: "gradient_norm", shape: "\(P)", callsPerStep: 1, buffers: [P]) { b, _ in
                 _ = llmk_dot(b[0], b[0], P)

@@ -58,8 +58,9 @@ public enum ModelBenchmark {
         func step() {
             model.zeroGradients()
             model.forwardBackward(inputs: tokens, targets: tokens + 1)
-            clipGradients(model.gradients, maxNorm: 1)
-            optimizer.update(model: model, learningRate: 1e-4)
+            // As the trainer: the norm, then AdamW reading the gradients through the clip factor.
+            let norm = gradientNorm(model.gradients)
+            optimizer.update(model: model, learningRate: 1e-4, gradientScale: clipScale(norm: norm, maxNorm: 1) ?? 1)
         }
         let flopsPerToken = trainingFLOPsPerToken(config: config, sequenceLength: sequenceLength)
         var reference: SGEMMReference?

@@ -311,10 +311,8 @@ public final class Trainer {
     /// Clips and applies AdamW to this rank's shard, then gathers every rank's updated shard so
     /// all replicas hold the same weights again.
     private func applyUpdate(norm: Float, learningRate: Float) throws {
-        if config.optimizer.gradClip > 0, let scale = clipScale(norm: norm, maxNorm: config.optimizer.gradClip) {
-            scaleGradients(model.gradients, by: scale, in: trainedPieces)
-        }
-        optimizer.update(model: model, learningRate: learningRate, ranges: trainedPieces)
+        let clip = config.optimizer.gradClip > 0 ? clipScale(norm: norm, maxNorm: config.optimizer.gradClip) : nil
+        optimizer.update(model: model, learningRate: learningRate, ranges: trainedPieces, gradientScale: clip ?? 1)
         if let shards {
             let communicationStart = monotonicSeconds()
             try comm.allGather(model.parameters, shards)
