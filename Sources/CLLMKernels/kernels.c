@@ -26,7 +26,7 @@ struct llmk_table {
                                const float *, long, long);
     void (*adamw)(float *, const float *, float *, float *, long, float, float, float, float, float, float, float);
     void (*softmax_xent_forward)(float *, float *, const int32_t *, long, long);
-    void (*softmax_xent_backward)(float *, const int32_t *, float, long, long);
+    void (*softmax_xent_forward_backward)(float *, float *, const int32_t *, float, long, long);
     void (*bias_seed)(float *, const float *, const float *, long, long);
     void (*column_sums_add)(float *, const float *, long, long, long);
     float (*dot)(const float *, const float *, long);
@@ -127,8 +127,9 @@ void llmk_adamw(float *p, const float *g, float *m, float *v, long n, float grad
 void llmk_softmax_xent_forward(float *logits, float *losses, const int32_t *targets, long rows, long vocab) {
     table.softmax_xent_forward(logits, losses, targets, rows, vocab);
 }
-void llmk_softmax_xent_backward(float *probs, const int32_t *targets, float scale, long rows, long vocab) {
-    table.softmax_xent_backward(probs, targets, scale, rows, vocab);
+void llmk_softmax_xent_forward_backward(float *logits, float *losses, const int32_t *targets, float scale, long rows,
+                                       long vocab) {
+    table.softmax_xent_forward_backward(logits, losses, targets, scale, rows, vocab);
 }
 void llmk_bias_seed(float *out, const float *residual, const float *bias, long rows, long cols) {
     table.bias_seed(out, residual, bias, rows, cols);

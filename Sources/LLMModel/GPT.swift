@@ -266,9 +266,10 @@ public final class GPT {
         setTargets(tokenTargets, count: BT)
         let p = parameters.baseAddress!, g = gradients.baseAddress!
         for rows in headChunks(BT) {
-            let dlogits = headProbabilities(rows), n = rows.count, r0 = rows.lowerBound
-            SoftmaxCrossEntropy.backward(probsToDlogits: dlogits, targets: targets + r0, scale: lossScale / Float(BT),
-                                         rows: n, vocab: V)
+            let dlogits = headScratch, n = rows.count, r0 = rows.lowerBound
+            headLogits(rows, into: dlogits)
+            SoftmaxCrossEntropy.forwardBackward(logitsToDlogits: dlogits, losses: losses.baseAddress! + r0,
+                                                targets: targets + r0, scale: lossScale / Float(BT), rows: n, vocab: V)
             // dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf
             sgemm(m: n, n: C, k: V, a: dlogits, lda: V, b: p + layout.wte, ldb: C, beta: 0, c: dsmall + r0 * C, ldc: C)
             sgemm(transA: true, m: V, n: C, k: n, a: dlogits, lda: V, b: lnf + r0 * C, ldb: C, beta: 1, c: g + layout.wte,

@@ -18,7 +18,7 @@ final class SubcommandTests: XCTestCase {
         let args = ["bench", "kernels", "--config", "Configs/tiny.yaml", "--rounds", "1"]
         let result = try Launcher.run("swift-llm-train", args, directory: repositoryRoot)
         XCTAssertEqual(result.status, 0, result.output)
-        for kernel in ["gelu_forward", "layernorm_backward", "softmax_xent_forward", "adamw"] {
+        for kernel in ["gelu_forward", "layernorm_backward", "softmax_xent_forward_backward", "adamw"] {
             XCTAssertTrue(result.stdout.contains("kernel=\(kernel) variant=portable ms="), result.stdout)
         }
         // SWIFT_LLM_TRAIN_KERNELS picks the variant in use; an unknown name is refused, naming the choices.

@@ -79,10 +79,13 @@ final class KernelVariantTests: XCTestCase {
 
         let logits = TestBuffer(normal: rows * V, std: 5, rng: &rng), losses = TestBuffer(rows)
         let targets = (0..<rows).map { Int32($0 * 7 % V) }
+        let dlogits = TestBuffer(rows * V), trainingLosses = TestBuffer(rows)
+        dlogits.copy(from: logits)
         SoftmaxCrossEntropy.forward(logitsToProbs: logits.p, losses: losses.p, targets: targets, rows: rows, vocab: V)
         out["softmax"] = values(logits); out["losses"] = values(losses)
-        SoftmaxCrossEntropy.backward(probsToDlogits: logits.p, targets: targets, scale: 0.25, rows: rows, vocab: V)
-        out["dlogits"] = values(logits)
+        SoftmaxCrossEntropy.forwardBackward(logitsToDlogits: dlogits.p, losses: trainingLosses.p, targets: targets,
+                                            scale: 0.25, rows: rows, vocab: V)
+        out["dlogits"] = values(dlogits); out["training losses"] = values(trainingLosses)
 
         let residual = TestBuffer(normal: n, rng: &rng), mm = TestBuffer(n), w = TestBuffer(normal: C * C, rng: &rng)
         Matmul.forward(out: mm.p, inp: x.p, weight: w.p, bias: bias.p, residual: residual.p, rows: rows, inChannels: C,

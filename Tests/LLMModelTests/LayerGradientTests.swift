@@ -127,7 +127,11 @@ final class LayerGradientTests: XCTestCase {
             let lse = log(row.map { exp($0) }.reduce(0, +))
             XCTAssertEqual(Double(losses.p[r]), lse - row[Int(targets[r])], accuracy: 1e-5)
         }
-        SoftmaxCrossEntropy.backward(probsToDlogits: work.p, targets: targets, scale: 1 / Float(rows), rows: rows, vocab: V)
+        let forwardLosses = losses.values
+        work.copy(from: logits)
+        SoftmaxCrossEntropy.forwardBackward(logitsToDlogits: work.p, losses: losses.p, targets: targets,
+                                            scale: 1 / Float(rows), rows: rows, vocab: V)
+        XCTAssertEqual(losses.values, forwardLosses, "training's fused pass gives the forward's losses")
         let analytic = work.values
         XCTAssertLessThan(relativeError(analytic, numericGradient(logits, eps: eps, f)), tolerance)
     }

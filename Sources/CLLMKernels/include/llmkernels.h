@@ -43,8 +43,10 @@ void llmk_adamw(float *p, const float *g, float *m, float *v, long n, float grad
                 float step_size, float inv_root_c2, float eps, float lr_wd);
 /// Rows of logits become softmax probabilities in place; losses[r] = -log p[r, targets[r]].
 void llmk_softmax_xent_forward(float *logits, float *losses, const int32_t *targets, long rows, long vocab);
-/// Rows of probabilities become (p - onehot(target)) * scale in place.
-void llmk_softmax_xent_backward(float *probs, const int32_t *targets, float scale, long rows, long vocab);
+/// The forward's losses, and the rows of logits become dlogits = (p - onehot(target)) * scale in
+/// place (the bits of the forward's p scaled apart), in the forward's last pass.
+void llmk_softmax_xent_forward_backward(float *logits, float *losses, const int32_t *targets, float scale, long rows,
+                                       long vocab);
 /// out[r] = bias (+ residual[r]) for `rows` rows of `cols`; residual may be NULL.
 void llmk_bias_seed(float *out, const float *residual, const float *bias, long rows, long cols);
 /// acc[j] += sum over rows r of x[r * stride + j], j < cols, rows in order.

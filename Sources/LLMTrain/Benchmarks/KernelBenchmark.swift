@@ -53,12 +53,9 @@ public enum KernelBenchmark {
                                                  b[2] + lo * C, b[3] + lo * C, b[4], b[5] + lo, b[6] + lo, n, C)
                      }
                  },
-            Case(kernel: "softmax_xent_forward", shape: "\(rows)x\(V)", callsPerStep: 1,
+            Case(kernel: "softmax_xent_forward_backward", shape: "\(rows)x\(V)", callsPerStep: 1,
                  buffers: [rows * V, rows]) { b, t in
-                llmk_softmax_xent_forward(b[0], b[1], t, rows, V)
-            },
-            Case(kernel: "softmax_xent_backward", shape: "\(rows)x\(V)", callsPerStep: 1, buffers: [rows * V]) { b, t in
-                llmk_softmax_xent_backward(b[0], t, 1 / Float(rows), rows, V)
+                llmk_softmax_xent_forward_backward(b[0], b[1], t, 1 / Float(rows), rows, V)
             },
             Case(kernel: "bias_residual_seed", shape: "\(rows)x\(C)", callsPerStep: 2 * L,
                  buffers: [rows * C, rows * C, C]) { b, _ in llmk_bias_seed(b[0], b[1], b[2], rows, C) },
