@@ -370,14 +370,12 @@ public final class GPT {
 
     /// The chunk's probabilities (fused softmax cross-entropy, filling its losses): in the chunk
     /// scratch, or in `logits` when `keepsProbabilities` is set.
-    @discardableResult
-    private func headProbabilities(_ rows: Range<Int>) -> UnsafeMutablePointer<Float> {
+    private func headProbabilities(_ rows: Range<Int>) {
         let V = config.vocabSize, r0 = rows.lowerBound
         let z = keepsProbabilities ? logits.baseAddress! + r0 * V : headScratch
         headLogits(rows, into: z)
         SoftmaxCrossEntropy.forward(logitsToProbs: z, losses: losses.baseAddress! + r0, targets: targets + r0,
                                     rows: rows.count, vocab: V)
-        return z
     }
 
     /// Block l's activations into the shared buffers, recomputed from what the block keeps,
