@@ -312,7 +312,9 @@ public final class GPT {
         Encoder.forward(out: encoded, tokens: inputs, wte: p + layout.wte, wpe: p + layout.wpe, batch: B, time: T, channels: C)
         nonFinite = debugChecks ? findNonFinite(encoded, BT * C, nil, "embedding") : nil
         for l in blocks.indices {
-            forwardBlock(l, batch: B, time: T, through: .output)
+            // Only the last block's activation stays in the shared buffers for the backward
+            // (`sharedBlock`); the others' GELU derivative would be overwritten unread.
+            forwardBlock(l, batch: B, time: T, through: .output, derivative: l == blocks.count - 1)
             // Checked block by block: with recompute the next block overwrites the shared buffers.
             if debugChecks && nonFinite == nil { nonFinite = findNonFinite(block: l, rows: BT) }
         }
@@ -332,7 +334,8 @@ public final class GPT {
     func blockInput(_ l: Int) -> UnsafePointer<Float> { UnsafePointer(l == 0 ? encoded : blocks[l - 1].res3) }
 
     /// Block l's forward over (B, T) rows into its activation views, up to `stage`.
-    private func forwardBlock(_ l: Int, batch B: Int, time T: Int, through stage: BlockStage) {
+    /// `derivative: false` leaves GELU's derivative unformed (the backward recomputes it).
+    private func forwardBlock(_ l: Int, batch B: Int, time T: Int, through stage: BlockStage, derivative: Bool = true) {
         let C = config.modelDim, NH = config.heads, BT = B * T
         let p = parameters.baseAddress!, a = blocks[l], w = layout.blocks[l], residual = blockInput(l)
         LayerNorm.forward(out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: residual, weight: p + w.ln1w,
@@ -346,7 +349,7 @@ public final class GPT {
         LayerNorm.forward(out: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.res2, weight: p + w.ln2w,
                           bias: p + w.ln2b, rows: BT, channels: C)
         Matmul.forward(out: a.fch, inp: a.ln2, weight: p + w.fcw, bias: p + w.fcb, rows: BT, inChannels: C, outChannels: 4 * C)
-        activationForward(a, rows: BT)
+        activationForward(a, rows: BT, derivative: derivative)
         guard stage > .activation else { return }
         Matmul.forward(out: a.res3, inp: a.fchAct, weight: p + w.fcprojw, bias: p + w.fcprojb, residual: a.res2,
                        rows: BT, inChannels: 4 * C, outChannels: C)
@@ -393,11 +396,12 @@ public final class GPT {
         }
     }
 
-    /// The MLP activation of c_fc's output (and GELU's derivative), into the shared buffers.
-    private func activationForward(_ a: BlockActivations, rows BT: Int) {
+    /// The MLP activation of c_fc's output (and, for the backward, GELU's derivative), into the
+    /// shared buffers.
+    private func activationForward(_ a: BlockActivations, rows BT: Int, derivative: Bool = true) {
         let count = BT * 4 * config.modelDim
         switch config.activation {
-        case .gelu: GELU.forward(out: a.fchAct, derivative: a.fchGrad, inp: a.fch, count: count)
+        case .gelu: GELU.forward(out: a.fchAct, derivative: derivative ? a.fchGrad : nil, inp: a.fch, count: count)
         case .relu: ReLU.forward(out: a.fchAct, inp: a.fch, count: count)
         }
     }

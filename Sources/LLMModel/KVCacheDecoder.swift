@@ -30,7 +30,7 @@ public final class KVCacheDecoder {
     let keys, values: UnsafeMutablePointer<Float>
     let arena: UnsafeMutableBufferPointer<Float>
     let residual, normed, mean, rstd, qkv, attended: UnsafeMutablePointer<Float>
-    let hidden, activated, derivative, logits, scores: UnsafeMutablePointer<Float>
+    let hidden, activated, logits, scores: UnsafeMutablePointer<Float>
 
     public init(config: GPTConfig, parameters: UnsafeBufferPointer<Float>, slots: Int, maxRows: Int = 64) {
         layout = ParameterLayout(config: config)
@@ -48,8 +48,7 @@ public final class KVCacheDecoder {
         keys.initialize(repeating: 0, count: cacheCount)
         values = .allocate(capacity: cacheCount)
         values.initialize(repeating: 0, count: cacheCount)
-        let geluDerivative = config.activation == .gelu ? N * 4 * C : 0
-        let total = N * C * 3 + N * 2 + N * 3 * C + N * 4 * C * 2 + geluDerivative + N * config.vocabSize
+        let total = N * C * 3 + N * 2 + N * 3 * C + N * 4 * C * 2 + N * config.vocabSize
             + Parallel.cores * T
         arena = .allocate(capacity: total)
         arena.initialize(repeating: 0)
@@ -63,7 +62,6 @@ public final class KVCacheDecoder {
         qkv = take(N * 3 * C)
         hidden = take(N * 4 * C)
         activated = take(N * 4 * C)
-        derivative = take(geluDerivative)
         logits = take(N * config.vocabSize)
         scores = take(Parallel.cores * T)
         precondition(cursor - arena.baseAddress! == total)
@@ -124,7 +122,7 @@ public final class KVCacheDecoder {
                               rows: N, channels: C)
             linear(out: hidden, inp: normed, weight: p + w.fcw, bias: p + w.fcb, rows: N, inChannels: C, outChannels: 4 * C)
             switch config.activation {
-            case .gelu: GELU.forward(out: activated, derivative: derivative, inp: hidden, count: N * 4 * C)
+            case .gelu: GELU.forward(out: activated, derivative: nil, inp: hidden, count: N * 4 * C)
             case .relu: ReLU.forward(out: activated, inp: hidden, count: N * 4 * C)
             }
             linear(out: residual, inp: activated, weight: p + w.fcprojw, bias: p + w.fcprojb, residual: true,

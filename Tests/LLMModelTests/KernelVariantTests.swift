@@ -63,6 +63,9 @@ final class KernelVariantTests: XCTestCase {
         let dgelu = TestBuffer(n)
         GELU.backward(dinp: dgelu.p, derivative: derivative.p, dout: x.p, count: n)
         out["gelu"] = values(gelu); out["gelu'"] = values(derivative); out["gelu backward"] = values(dgelu)
+        let geluAlone = TestBuffer(n)
+        GELU.forward(out: geluAlone.p, derivative: nil, inp: x.p, count: n)
+        out["gelu without its derivative"] = values(geluAlone)
 
         let weight = TestBuffer(normal: C, rng: &rng), bias = TestBuffer(normal: C, rng: &rng)
         let ln = TestBuffer(n), mean = TestBuffer(rows), rstd = TestBuffer(rows)

@@ -139,17 +139,22 @@ final class LayerGradientTests: XCTestCase {
 
 final class ActivationAccuracyTests: XCTestCase {
     /// The 16-lane GELU loop and its scalar tail give the same bits, so results do not depend
-    /// on where the threads' chunks start.
+    /// on where the threads' chunks start; with or without the derivative, the same output.
     func testGELULanesMatchScalarTail() {
         var rng = SplitMix64(seed: 9)
         let n = 16 * 5 + 7
         let inp = TestBuffer(normal: n, std: 3, rng: &rng)
         let out = TestBuffer(n), derivative = TestBuffer(n), one = TestBuffer(1), oneDerivative = TestBuffer(1)
+        let alone = TestBuffer(n, fill: .nan), oneAlone = TestBuffer(1)
         GELU.forward(out: out.p, derivative: derivative.p, inp: inp.p, count: n)
+        GELU.forward(out: alone.p, derivative: nil, inp: inp.p, count: n)
         for i in 0..<n {
             GELU.forward(out: one.p, derivative: oneDerivative.p, inp: inp.p + i, count: 1)
+            GELU.forward(out: oneAlone.p, derivative: nil, inp: inp.p + i, count: 1)
             XCTAssertEqual(out.p[i].bitPattern, one.p[0].bitPattern, "gelu at \(i)")
             XCTAssertEqual(derivative.p[i].bitPattern, oneDerivative.p[0].bitPattern, "gelu' at \(i)")
+            XCTAssertEqual(alone.p[i].bitPattern, out.p[i].bitPattern, "gelu without its derivative at \(i)")
+            XCTAssertEqual(oneAlone.p[0].bitPattern, out.p[i].bitPattern, "gelu without its derivative, one at \(i)")
         }
     }
 

@@ -27,7 +27,7 @@ const char *llmk_name(int variant);
 /// What start-up made of SWIFT_LLM_TRAIN_KERNELS: 0 unset or valid, 1 unknown name, 2 unsupported here.
 int llmk_environment_status(void);
 
-/// out = gelu(inp) (tanh form), derivative = gelu'(inp).
+/// out = gelu(inp) (tanh form), derivative = gelu'(inp) unless derivative is NULL.
 void llmk_gelu_forward(float *out, float *derivative, const float *inp, long n);
 /// out = a * b.
 void llmk_multiply(float *out, const float *a, const float *b, long n);
