@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures, side by side in one run.",
-        subcommands: [AllReduce.self, Model.self, Kernels.self]
+        subcommands: [AllReduce.self, Model.self, Kernels.self, GEMMs.self]
     )
 
     struct AllReduce: ParsableCommand {

@@ -18,7 +18,8 @@ final class SubcommandTests: XCTestCase {
         let args = ["bench", "kernels", "--config", "Configs/tiny.yaml", "--rounds", "1"]
         let result = try Launcher.run("swift-llm-train", args, directory: repositoryRoot)
         XCTAssertEqual(result.status, 0, result.output)
-        for kernel in ["gelu_forward", "layernorm_backward", "softmax_xent_forward_backward", "adamw"] {
+        for kernel in ["gelu_forward", "gelu_forward_output_only", "layernorm_backward", "softmax_xent_forward_backward",
+                       "adamw"] {
             XCTAssertTrue(result.stdout.contains("kernel=\(kernel) variant=portable ms="), result.stdout)
         }
         // SWIFT_LLM_TRAIN_KERNELS picks the variant in use; an unknown name is refused, naming the choices.
@@ -29,6 +30,25 @@ final class SubcommandTests: XCTestCase {
                                    directory: repositoryRoot)
         XCTAssertEqual(bad.status, 2, bad.output)
         XCTAssertTrue(bad.stderr.contains("SWIFT_LLM_TRAIN_KERNELS must be one of portable, avx2, avx512"), bad.output)
+    }
+
+    func testBenchGEMMsTimesEveryProductOfAStepAgainstTheReference() throws {
+        let result = try Launcher.run("swift-llm-train", ["bench", "gemms", "--config", "Configs/tiny.yaml", "--rounds", "2"],
+                                      directory: repositoryRoot)
+        XCTAssertEqual(result.status, 0, result.output)
+        let lines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("gemm=") && $0.contains(" shape=") }
+        // Four linear layers x (forward, input gradient, weight gradient), and the LM head's three.
+        XCTAssertEqual(lines.count, 15, result.stdout)
+        for line in lines {
+            let ratio = line.split(separator: " ").first { $0.hasPrefix("of_reference=") }.flatMap { Double($0.dropFirst(13)) }
+            XCTAssertTrue((ratio ?? 0) > 0 && ratio!.isFinite, "\(line)")
+        }
+        XCTAssertTrue(result.stdout.contains("gemm=mlp.c_proj weight gradient shape="), result.stdout)
+        XCTAssertTrue(result.stdout.contains("gemm=all_of_one_step of_reference="), result.stdout)
+        let bad = try Launcher.run("swift-llm-train", ["bench", "gemms", "--config", "Configs/tiny.yaml", "--rounds", "0"],
+                                   directory: repositoryRoot)
+        XCTAssertNotEqual(bad.status, 0, bad.output)
+        XCTAssertTrue(bad.stderr.contains("--rounds must be at least 1"), bad.output)
     }
 
     func testBenchAllReduceUnderMPIPrintsEverySize() throws {

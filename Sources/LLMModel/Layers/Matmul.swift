@@ -18,7 +18,7 @@ import Glibc
 /// then accumulated onto zeros either way, so the bits are the same; a step of bench-i spent
 /// ~1.9% of its time in that pass.
 @inline(__always)
-func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true) {
     @inline(__always)

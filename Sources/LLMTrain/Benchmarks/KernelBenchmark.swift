@@ -34,8 +34,13 @@ public enum KernelBenchmark {
         let blockRows = 32, blocks = (rows + blockRows - 1) / blockRows
         let hidden = rows * 4 * C, hiddenShape = "\(rows)x\(4 * C)"
         let cases = [
+            // The forward pass forms the output alone but for the last block; the backward
+            // recomputes each block's output with the derivative.
             Case(kernel: "gelu_forward", shape: hiddenShape, callsPerStep: L, buffers: [hidden, hidden, hidden]) { b, _ in
                 llmk_gelu_forward(b[1], b[2], b[0], hidden)
+            },
+            Case(kernel: "gelu_forward_output_only", shape: hiddenShape, callsPerStep: L - 1, buffers: [hidden, hidden]) { b, _ in
+                llmk_gelu_forward(b[1], nil, b[0], hidden)
             },
             Case(kernel: "gelu_backward", shape: hiddenShape, callsPerStep: L, buffers: [hidden, hidden, hidden]) { b, _ in
                 llmk_multiply(b[1], b[2], b[0], hidden)
