@@ -173,9 +173,9 @@ final class RecomputeTests: XCTestCase {
         BLASThreads.set(threads)
         defer { BLASThreads.set(saved) }
         // Three layers (the last block's buffers are reused, the others recomputed), two attention
-        // tiles, and 320 positions: two chunks of the LM head (256 + 64).
-        let config = GPTConfig(vocabSize: 128, contextLength: 80, layers: 3, heads: 2, modelDim: 32, activation: activation)
-        let B = 4, T = 80
+        // tiles, and B x 80 positions: two chunks of the LM head (a whole one and 128 rows).
+        let T = 80, B = (GPT.headChunk + 128) / T
+        let config = GPTConfig(vocabSize: 128, contextLength: T, layers: 3, heads: 2, modelDim: 32, activation: activation)
         let model = GPT(config: config, batchSize: B, sequenceLength: T, seed: 9, recompute: recompute)
         var rng = SplitMix64(seed: 10)
         let tokens = (0...(B * T)).map { _ in Int32(rng.next() % 128) }

@@ -6,7 +6,8 @@ import LLMSupport
 /// alternated with a call of `ModelBenchmark`'s reference shape (the MLP up-projection): the
 /// ratio of the two rates says which shapes hold `fraction_of_sgemm` below 1 before any
 /// elementwise work counts. The attention's per-head tile products are left out (see
-/// `Attention`). Times are the thread's CPU time.
+/// `Attention`). Times are wall time, as `bench model`'s (with more than one thread the parts of a
+/// product run on several threads at once).
 public enum GEMMBenchmark {
     public struct Row: Sendable {
         public var product: String
@@ -31,7 +32,7 @@ public enum GEMMBenchmark {
 
     public static func run(config: GPTConfig, batchSize: Int, sequenceLength: Int, rounds: Int = 20) -> [Row] {
         let rows = batchSize * sequenceLength, C = config.modelDim, V = config.vocabSize, L = config.layers
-        let headRows = min(rows, 256), headCalls = (rows + 255) / 256
+        let headRows = min(rows, GPT.headChunk), headCalls = (rows + GPT.headChunk - 1) / GPT.headChunk
         let largest = max(rows * 4 * C, 4 * C * C, V * C, headRows * V)
         var rng = SplitMix64(seed: 11)
         let buffers = (0..<4).map { _ -> UnsafeMutablePointer<Float> in
@@ -60,7 +61,7 @@ public enum GEMMBenchmark {
                                        outChannels: outC)
             })
         }
-        // The tied LM head, per chunk of 256 positions (as `GPT.forwardBackward`).
+        // The tied LM head, per chunk of `GPT.headChunk` positions (as `GPT.forwardBackward`).
         cases.append(Case(product: "lm_head logits", m: headRows, n: V, k: C, callsPerStep: headCalls) {
             sgemm(transB: true, m: headRows, n: V, k: C, a: x, lda: C, b: w, ldb: C, beta: 0, c: y, ldc: V)
         })
@@ -72,9 +73,9 @@ public enum GEMMBenchmark {
         })
 
         func timed(_ c: Case) -> Double {
-            let start = threadCPUSeconds()
+            let start = monotonicSeconds()
             c.run()
-            return threadCPUSeconds() - start
+            return monotonicSeconds() - start
         }
         cases.forEach { _ = timed($0) }  // page faults and first packing outside the timing
         let reference = cases[0]
