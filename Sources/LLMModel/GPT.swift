@@ -105,7 +105,7 @@ public final class GPT {
     let headScratch: UnsafeMutablePointer<Float>
     /// The LM head runs over chunks of this many positions (fixed, so results do not depend on
     /// anything but the shapes). Each chunk packs all of wte again in its logits and input-gradient
-    /// products, so taller chunks pay that less often: 512 rows ran the logits product 2-7% faster
+    /// products, so taller chunks pay that less often: 512 rows ran the logits product 4-8% faster
     /// than 256 (`bench gemms`), for a chunk buffer of 512 x V floats (103 MB at GPT-2's vocabulary).
     public static let headChunk = 512
     let blocks: [BlockActivations]
