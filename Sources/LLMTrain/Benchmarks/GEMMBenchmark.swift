@@ -43,9 +43,11 @@ public enum GEMMBenchmark {
         defer { buffers.forEach { $0.deallocate() } }
         let (x, w, y, bias) = (buffers[0], buffers[1], buffers[2], buffers[3])
 
-        var cases = [Case(product: "reference: mlp.c_fc forward", m: rows, n: 4 * C, k: C, callsPerStep: 0) {
-            Matmul.forward(out: y, inp: x, weight: w, bias: bias, rows: rows, inChannels: C, outChannels: 4 * C)
-        }]
+        let sgemmReference = ModelBenchmark.SGEMMReference(config: config, rows: rows)
+        defer { sgemmReference.deallocate() }
+        let reference = Case(product: "reference", m: sgemmReference.rows, n: sgemmReference.outChannels,
+                             k: sgemmReference.inChannels, callsPerStep: 0, run: sgemmReference.product)
+        var cases: [Case] = []
         for (name, inC, outC) in [("attn.c_attn", C, 3 * C), ("attn.c_proj", C, C), ("mlp.c_fc", C, 4 * C),
                                   ("mlp.c_proj", 4 * C, C)] {
             let residual: UnsafePointer<Float>? = outC == C ? UnsafePointer(x) : nil  // the projections add it
@@ -78,14 +80,13 @@ public enum GEMMBenchmark {
             return monotonicSeconds() - start
         }
         cases.forEach { _ = timed($0) }  // page faults and first packing outside the timing
-        let reference = cases[0]
-        return cases.dropFirst().map { c in
+        return cases.map { c in
             var own = 0.0, ref = 0.0
             for _ in 0..<rounds {
                 ref += timed(reference)
                 own += timed(c)
             }
-            let flops = 2 * Double(c.m * c.n * c.k), referenceFlops = 2 * Double(reference.m * reference.n * reference.k)
+            let flops = 2 * Double(c.m * c.n * c.k), referenceFlops = sgemmReference.flops
             return Row(product: c.product, m: c.m, n: c.n, k: c.k, callsPerStep: c.callsPerStep,
                        gflops: flops * Double(rounds) / own / 1e9,
                        ofReference: (flops / own) / (referenceFlops / ref))

@@ -71,7 +71,7 @@ public enum ModelBenchmark {
             // Buffers are allocated once, so one step has reached the high-water mark: read it
             // before the sgemm reference allocates its own buffers.
             peakRSS = peakResidentSetMB()
-            let created = SGEMMReference(rows: n, inChannels: config.modelDim, outChannels: 4 * config.modelDim)
+            let created = SGEMMReference(config: config, rows: n)
             reference = created
             return created
         }
@@ -120,6 +120,11 @@ public enum ModelBenchmark {
         var bestGFLOPs: Double { flops / (wallTimes.min() ?? .nan) / 1e9 }
         var medianGFLOPs: Double { wallTimes.isEmpty ? .nan : flops / wallTimes.sorted()[wallTimes.count / 2] / 1e9 }
 
+        /// The reference shape of a model over `rows` positions: its MLP up-projection, C -> 4C.
+        convenience init(config: GPTConfig, rows: Int) {
+            self.init(rows: rows, inChannels: config.modelDim, outChannels: 4 * config.modelDim)
+        }
+
         init(rows: Int, inChannels: Int, outChannels: Int) {
             (self.rows, self.inChannels, self.outChannels) = (rows, inChannels, outChannels)
             inp = .allocate(capacity: rows * inChannels)
@@ -136,7 +141,7 @@ public enum ModelBenchmark {
 
         func deallocate() { [inp, weight, bias, out].forEach { $0.deallocate() } }
 
-        private func product() {
+        func product() {
             Matmul.forward(out: out.baseAddress!, inp: inp.baseAddress!, weight: weight.baseAddress!, bias: bias.baseAddress!,
                            rows: rows, inChannels: inChannels, outChannels: outChannels)
         }
