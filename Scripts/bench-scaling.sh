@@ -5,11 +5,15 @@
 #   [REPEATS=R] Scripts/bench-scaling.sh [CONFIG] [STEPS]     (default Configs/bench-i.yaml, 40 steps, R=1)
 # With REPEATS=R the n=1 and n=2 (sharded) runs alternate R times, each pair giving an efficiency
 # (a shared machine's speed drifts by several percent from minute to minute, so one pair is one
-# sample), and the summary line gives them all with their median and how many reach 0.95.
+# sample), and the summary line gives them all with their median and how many reach 0.95; the
+# co_run rows below alternate R times as well.
 # Prints one line per world size and a final `scaling_efficiency=...` line, then where the rest
 # goes, each factor measured alone with `bench model` (no MPI) and multiplied out:
 #   half_batch   tokens per CPU second at half the global batch (each rank's share) over the full one
-#   co_run       tokens/s of two half-batch processes run at once over one alone (shared cores, L3, memory)
+#   co_run       tokens/s of two half-batch processes run at once over one alone (shared cores, L3, memory);
+#                beside it co_run_sgemm, the same ratio for the sgemm reference those runs time between
+#                their steps: how much the host slows its best-case GEMM when both cores are busy, the
+#                share of co_run that no change to the model can win back
 #   comm         1 - comm_share of the n=2 run (reduce-scatter, all-gather, the small all-reduce), split
 #                into waiting for the slower rank (comm_wait_share) and moving the data (the rest)
 # Needs an idle machine: on a loaded one every wall-clock figure here measures the other load.
@@ -62,22 +66,31 @@ half=$((global / 2))
 bench=("$bin" bench model --config "$config" --threads 1 --steps 10)
 full_line=$("${bench[@]}" --set train.micro_batch="$global" | tail -1)
 half_line=$("${bench[@]}" --set train.micro_batch="$half" | tail -1)
-"${bench[@]}" --set train.micro_batch="$half" | tail -1 > "$work/a" &
-"${bench[@]}" --set train.micro_batch="$half" | tail -1 > "$work/b" &
-wait
-python3 - "$global" "$half" "$full_line" "$half_line" "$(cat "$work/a")" "$(cat "$work/b")" "$share2" "$wait2" \
+# One half-batch process alone against two at once, alternated REPEATS times (the medians go in).
+for ((r = 1; r <= ${REPEATS:-1}; r++)); do
+    "${bench[@]}" --set train.micro_batch="$half" | tail -1 > "$work/alone-$r"
+    "${bench[@]}" --set train.micro_batch="$half" | tail -1 > "$work/a-$r" &
+    "${bench[@]}" --set train.micro_batch="$half" | tail -1 > "$work/b-$r" &
+    wait
+done
+python3 - "$global" "$half" "$full_line" "$half_line" "$share2" "$wait2" "$work" "${REPEATS:-1}" \
          "$(python3 -c "import statistics; print(statistics.median([$(IFS=,; echo "${efficiencies[*]}")]))")" <<'PY'
-import sys
-g, h, full, half, a, b, share, wait, measured = sys.argv[1:10]
+import statistics, sys
+g, h, full, half, share, wait, work, repeats, measured = sys.argv[1:10]
 def f(line, key): return float(dict(kv.split('=') for kv in line.split())[key])
+def read(name): return open(f"{work}/{name}").read().strip()
 # Tokens per CPU second (wall-time noise excluded): batch tokens / cpu_ms_per_step.
 half_batch = (int(h) / f(half, 'cpu_ms_per_step')) / (int(g) / f(full, 'cpu_ms_per_step'))
-co_run = (f(a, 'tokens_per_s') + f(b, 'tokens_per_s')) / (2 * f(half, 'tokens_per_s'))
+def co(key):
+    return statistics.median((f(read(f"a-{r}"), key) + f(read(f"b-{r}"), key)) / (2 * f(read(f"alone-{r}"), key))
+                             for r in range(1, int(repeats) + 1))
+co_run, co_run_sgemm = co('tokens_per_s'), co('sgemm_gflops')
 comm = 1 - float(share)
 waiting, transfer = float(wait), float(share) - float(wait)
-print(f"| factor | value |\n|---|---|\n| half_batch | {half_batch:.3f} |\n| co_run | {co_run:.3f} |\n"
+print(f"| factor | value |\n|---|---|\n| half_batch | {half_batch:.3f} |\n"
+      f"| co_run | {co_run:.3f} (the sgemm reference in the same runs: {co_run_sgemm:.3f}) |\n"
       f"| comm | {comm:.3f} (waiting for the slower rank {waiting:.3f}, moving the data {transfer:.3f}) |\n"
       f"| product | {half_batch * co_run * comm:.3f} |\n| measured | {float(measured):.3f} |")
-print(f"half_batch={half_batch:.3f} co_run={co_run:.3f} comm={comm:.3f} comm_wait={waiting:.3f} comm_transfer={transfer:.3f} "
-      f"product={half_batch * co_run * comm:.3f}")
+print(f"half_batch={half_batch:.3f} co_run={co_run:.3f} co_run_sgemm={co_run_sgemm:.3f} comm={comm:.3f} "
+      f"comm_wait={waiting:.3f} comm_transfer={transfer:.3f} product={half_batch * co_run * comm:.3f}")
 PY
