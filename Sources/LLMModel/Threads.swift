@@ -32,11 +32,41 @@ public enum BLASThreads {
     /// the library loads, so a program acts on this by setting it and re-executing itself
     /// before any other work, e.g. `setenv("OPENBLAS_CORETYPE", name, 1); execv("/proc/self/exe", argv)`.
     public static var recommendedCoreType: String? {
-        guard coreName.lowercased() == "prescott",
-              let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        guard coreName.lowercased() == "prescott" else { return nil }
+        return avx512CoreType(cpuFlags: cpuFlags)
+    }
+
+    /// A note for the logs when `OPENBLAS_CORETYPE` holds OpenBLAS to a kernel narrower than the
+    /// CPU's AVX-512, else nil. Some machines preset the variable (to dodge OpenBLAS faults on
+    /// CPUs its version does not know), which silently halves sgemm: on an AMD EPYC Zen 5 with
+    /// OpenBLAS 0.3.21 the preset Haswell kernel ran the model's GEMMs at 0.55-0.6x the speed of
+    /// the Cooperlake kernel OpenBLAS picks there by itself.
+    public static var narrowKernelNote: String? {
+        narrowKernelNote(forced: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], coreName: coreName,
+                         cpuFlags: cpuFlags)
+    }
+
+    static func narrowKernelNote(forced: String?, coreName: String, cpuFlags: Set<String>) -> String? {
+        guard let forced, !forced.isEmpty, let wide = avx512CoreType(cpuFlags: cpuFlags),
+              !avx512Cores.contains(coreName.lowercased()) else { return nil }
+        return "OPENBLAS_CORETYPE=\(forced) holds OpenBLAS to its \(coreName) kernel on a CPU with AVX-512, whose "
+            + "\(wide) kernel ran sgemm ~1.8x faster on an AMD EPYC Zen 5; unset the variable to let OpenBLAS choose, "
+            + "unless it was set to avoid an OpenBLAS fault on this CPU"
+    }
+
+    /// OpenBLAS's AVX-512 kernel families (lower-cased `coreName`s).
+    static let avx512Cores: Set<String> = ["skylakex", "cooperlake", "sapphirerapids"]
+
+    /// The AVX-512 kernel family for a CPU with these flags (/proc/cpuinfo), or nil without AVX-512.
+    static func avx512CoreType(cpuFlags flags: Set<String>) -> String? {
         guard flags.contains("avx512f"), flags.contains("avx512bw"), flags.contains("avx512vl") else { return nil }
         return flags.contains("avx512_bf16") ? "Cooperlake" : "SkylakeX"
+    }
+
+    /// The first CPU's flags in /proc/cpuinfo (empty where it cannot be read).
+    static var cpuFlags: Set<String> {
+        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+        return Set(line.split(separator: " ").map(String.init))
     }
 }

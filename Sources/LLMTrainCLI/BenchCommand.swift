@@ -86,6 +86,7 @@ struct BenchCommand: ParsableCommand {
                   + "heads, vocab \(config.model.vocabSize); batch \(config.train.microBatch) x "
                   + "\(config.train.sequenceLength); recompute \(config.train.recompute.rawValue); \(result.threads) "
                   + "thread(s), OpenBLAS kernel \(result.blasCore), elementwise kernels \(result.kernels)")
+            if let note = BLASThreads.narrowKernelNote { print("note: \(note)") }
             print("\(format(result.msPerStep, 2)) ms/step | \(Int(result.tokensPerSecond)) tokens/s | MFU "
                   + "\(format(result.mfu * 100, 1))% | peak RSS \(Int(result.peakRSSMB)) MB")
             print("sgemm on the same threads, between the steps: \(format(result.sgemmGFLOPs, 1)) GFLOP/s (per call: "

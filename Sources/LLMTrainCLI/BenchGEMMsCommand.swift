@@ -39,6 +39,7 @@ extension BenchCommand {
                                          sequenceLength: config.train.sequenceLength, rounds: rounds)
             print("\(threads) thread(s), OpenBLAS kernel \(BLASThreads.coreName); the attention's tile products "
                   + "are not included")
+            if let note = BLASThreads.narrowKernelNote { print("note: \(note)") }
             print(GEMMBenchmark.table(rows))
             for row in rows { print(row.scriptLine) }
             print("gemm=all_of_one_step of_reference=\(format(GEMMBenchmark.weightedOfReference(rows), 4))")

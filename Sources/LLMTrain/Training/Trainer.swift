@@ -175,6 +175,7 @@ public final class Trainer {
         defer { watchdog?.stop() }
         defer { settlePendingSave() }  // an error on the way out still lets a pending save finish
         log.note(describeStart())
+        if let note = BLASThreads.narrowKernelNote { log.note("note: \(note)") }
         // The hardware line and model size, for `swift-llm-train report`.
         log.record(["step": Double(state.step), "world_size": Double(comm.worldSize), "threads": Double(BLASThreads.current),
                     "parameters": Double(model.parameterCount)], strings: ["blas_kernel": BLASThreads.coreName], event: "start")
