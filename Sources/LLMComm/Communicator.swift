@@ -12,9 +12,9 @@ public protocol Communicator: AnyObject {
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ op: ReduceOp) throws
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Double>, _ op: ReduceOp) throws
 
-    /// Sums `buffer` across ranks, but only this rank's pieces of `plan` receive their totals;
-    /// the rest of `buffer` is left undefined.
-    func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan) throws
+    /// Reduces `buffer` across ranks (`op` is `.sum` or `.average`), but only this rank's pieces
+    /// of `plan` receive their results; the rest of `buffer` is left undefined.
+    func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan, _ op: ReduceOp) throws
 
     /// Fills every rank's `buffer` with each piece of `plan` as its owner holds it.
     func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan) throws
@@ -33,25 +33,14 @@ public protocol Communicator: AnyObject {
 
 public enum ReduceOp: Sendable {
     case sum, max, min
+    /// The sum times 1 / worldSize, as PyTorch's ReduceOp.AVG: the data-parallel gradient mean.
+    /// Implementations scale each piece as its sum completes, while it is still in cache, rather
+    /// than in a pass of their own over the buffer afterwards (the same bits either way).
+    case average
 }
 
 extension Communicator {
     public var isCoordinator: Bool { rank == 0 }
-
-    /// Sum across ranks, then divide by the world size: the data-parallel gradient average.
-    public func allReduceAverage(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
-        try allReduce(buffer, .sum)
-        guard worldSize > 1 else { return }
-        let n = Float(worldSize)
-        for i in buffer.indices { buffer[i] /= n }
-    }
-
-    public func allReduceAverage(_ buffer: UnsafeMutableBufferPointer<Double>) throws {
-        try allReduce(buffer, .sum)
-        guard worldSize > 1 else { return }
-        let n = Double(worldSize)
-        for i in buffer.indices { buffer[i] /= n }
-    }
 
     /// Reduces a handful of scalars (losses, counts) in one call.
     public func allReduce(_ values: [Double], _ op: ReduceOp) throws -> [Double] {

@@ -57,9 +57,10 @@ public final class InProcessCommunicator: Communicator {
         try reduce(buffer, op, ranges: [0..<buffer.count], scratch: &doubleScratch)
     }
 
-    public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan) throws {
+    public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan, _ op: ReduceOp) throws {
+        precondition(op == .sum || op == .average, "reduce-scatter sums or averages, not \(op)")
         precondition(plan.count == buffer.count && plan.worldSize == worldSize, "shard plan does not fit the buffer")
-        try reduce(buffer, .sum, ranges: plan.pieces(rank: rank), scratch: &floatScratch)
+        try reduce(buffer, op, ranges: plan.pieces(rank: rank), scratch: &floatScratch)
     }
 
     public func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan) throws {
@@ -104,8 +105,8 @@ public final class InProcessCommunicator: Communicator {
     }
 
     /// The totals of `ranges` (rank order) into this rank's buffer; the rest is left as it was.
-    private func reduce<T: FloatingPoint>(_ buffer: UnsafeMutableBufferPointer<T>, _ op: ReduceOp, ranges: [Range<Int>],
-                                          scratch: inout [T]) throws {
+    private func reduce<T: BinaryFloatingPoint>(_ buffer: UnsafeMutableBufferPointer<T>, _ op: ReduceOp,
+                                                ranges: [Range<Int>], scratch: inout [T]) throws {
         let published = try group.exchange(rank: rank, UnsafeMutableRawPointer(buffer.baseAddress))
         let total = ranges.reduce(0) { $0 + $1.count }
         if scratch.count < total { scratch = [T](repeating: 0, count: total) }
@@ -119,6 +120,10 @@ public final class InProcessCommunicator: Communicator {
             }
             cursor += range.count
         }
+        if op == .average && worldSize > 1 {
+            let scale = 1 / T(worldSize)
+            for j in 0..<total { scratch[j] *= scale }
+        }
         try group.meet()
         cursor = 0
         for range in ranges {
@@ -129,7 +134,7 @@ public final class InProcessCommunicator: Communicator {
 
     private func combine<T: FloatingPoint>(_ a: T, _ b: T, _ op: ReduceOp) -> T {
         switch op {
-        case .sum: a + b
+        case .sum, .average: a + b
         case .max: Swift.max(a, b)
         case .min: Swift.min(a, b)
         }

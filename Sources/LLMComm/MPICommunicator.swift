@@ -92,20 +92,22 @@ public final class MPICommunicator: Communicator {
         try allReduce(buffer, type: cmpi_double(), op: op)
     }
 
-    private func allReduce<T>(_ buffer: UnsafeMutableBufferPointer<T>, type: MPI_Datatype,
-                              op: ReduceOp) throws {
+    private func allReduce<T: BinaryFloatingPoint>(_ buffer: UnsafeMutableBufferPointer<T>, type: MPI_Datatype,
+                                                   op: ReduceOp) throws {
         guard worldSize > 1, let base = buffer.baseAddress else { return }
         let mpiOp: MPI_Op
         switch op {
-        case .sum: mpiOp = cmpi_op_sum()
+        case .sum, .average: mpiOp = cmpi_op_sum()
         case .max: mpiOp = cmpi_op_max()
         case .min: mpiOp = cmpi_op_min()
         }
         let elements = max(1, chunkBytes / MemoryLayout<T>.stride)
+        let scale = 1 / T(worldSize)
         for range in Chunks(count: buffer.count, size: elements) {
             let rc = MPI_Allreduce(cmpi_in_place(), base + range.lowerBound, Int32(range.count),
                                    type, mpiOp, comm)
             try check(rc, "MPI_Allreduce(\(range.count) elements at offset \(range.lowerBound))")
+            if op == .average { for k in range { base[k] *= scale } }
         }
     }
 
@@ -114,21 +116,27 @@ public final class MPICommunicator: Communicator {
     // both directions at once. Open MPI's own MPI_Reduce_scatter / MPI_Allgatherv moved the
     // same bytes ~1.7x slower here (bench allreduce, sharded column).
 
-    public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan) throws {
+    public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan, _ op: ReduceOp) throws {
+        precondition(op == .sum || op == .average, "reduce-scatter sums or averages, not \(op)")
         guard worldSize > 1, let base = buffer.baseAddress else { return }
         precondition(plan.count == buffer.count && plan.worldSize == worldSize, "shard plan does not fit the buffer")
         let incoming = scratch(capacity: plan.chunkElements / worldSize + 1)
+        let scale = 1 / Float(worldSize)
         for chunk in plan.chunks {
             // Step s passes the partial sum of piece (r - s - 1) on to the next rank and adds
             // the previous rank's partial sum of piece (r - s - 2); after n - 1 steps piece r
-            // holds the total of every rank.
+            // holds the total of every rank. An average scales it in that last addition.
             for s in 0..<(worldSize - 1) {
                 let send = plan.piece(of: chunk, rank: ringIndex(rank - s - 1))
                 let receive = plan.piece(of: chunk, rank: ringIndex(rank - s - 2))
                 try exchange(send: base + send.lowerBound, send.count, receive: incoming, receive.count,
                              what: "reduce-scatter of \(chunk.count) elements at offset \(chunk.lowerBound)")
                 let target = base + receive.lowerBound
-                for k in 0..<receive.count { target[k] += incoming[k] }
+                if op == .average && s == worldSize - 2 {
+                    for k in 0..<receive.count { target[k] = (target[k] + incoming[k]) * scale }
+                } else {
+                    for k in 0..<receive.count { target[k] += incoming[k] }
+                }
             }
         }
     }

@@ -61,7 +61,7 @@ for count in [0, 1, 1_000_003, 16 * 1024 * 1024] {
         let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
         defer { buffer.deallocate() }
         for i in 0..<count { buffer[i] = value(i, rank) }
-        try comm.allReduceAverage(buffer)
+        try comm.allReduce(buffer, .average)
         let meanRank = Float(n - 1) / 2
         for i in 0..<count where buffer[i] != Float(i % 1024) + meanRank {
             return "element \(i) = \(buffer[i]), expected \(Float(i % 1024) + meanRank)"
@@ -70,37 +70,44 @@ for count in [0, 1, 1_000_003, 16 * 1024 * 1024] {
     }
 }
 
+/// Reduce-scatter (sum or average) checked on the owner's pieces, then the owners' values all-gathered.
+func reduceScatterThenAllGather(count: Int, chunk: Int, op: ReduceOp) throws -> String? {
+    let plan = ShardPlan(count: count, worldSize: n, chunkElements: chunk)
+    let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+    defer { buffer.deallocate() }
+    for i in 0..<count { buffer[i] = value(i, rank) }
+    try comm.reduceScatter(buffer, plan, op)
+    let rankSum = Float(n * (n - 1) / 2), scale: Float = op == .average ? 1 / Float(n) : 1
+    for piece in plan.pieces(rank: rank) {
+        for i in piece where buffer[i] != (Float(n) * Float(i % 1024) + rankSum) * scale {
+            return "reduce-scatter element \(i) = \(buffer[i]), expected \((Float(n) * Float(i % 1024) + rankSum) * scale)"
+        }
+        for i in piece { buffer[i] = Float(rank) * 1000 + Float(i % 7) }  // what the owner contributes
+    }
+    try comm.allGather(buffer, plan)
+    for r in 0..<n {
+        for piece in plan.pieces(rank: r) {
+            for i in piece where buffer[i] != Float(r) * 1000 + Float(i % 7) {
+                return "all-gather element \(i) = \(buffer[i]), expected rank \(r)'s value"
+            }
+        }
+    }
+    return nil
+}
+
 for (count, chunk) in [(0, 1 << 18), (5, 16), (1_000_003, 1 << 18), (1_000_003, 4099)] {
-    check("reduce-scatter + all-gather count=\(count) chunk=\(chunk)") {
-        let plan = ShardPlan(count: count, worldSize: n, chunkElements: chunk)
-        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
-        defer { buffer.deallocate() }
-        for i in 0..<count { buffer[i] = value(i, rank) }
-        try comm.reduceScatter(buffer, plan)
-        let rankSum = Float(n * (n - 1) / 2)
-        for piece in plan.pieces(rank: rank) {
-            for i in piece where buffer[i] != Float(n) * Float(i % 1024) + rankSum {
-                return "reduce-scatter element \(i) = \(buffer[i])"
-            }
-            for i in piece { buffer[i] = Float(rank) * 1000 + Float(i % 7) }  // what the owner contributes
+    for op in [ReduceOp.sum, .average] {
+        check("reduce-scatter \(op) + all-gather count=\(count) chunk=\(chunk)") {
+            try reduceScatterThenAllGather(count: count, chunk: chunk, op: op)
         }
-        try comm.allGather(buffer, plan)
-        for r in 0..<n {
-            for piece in plan.pieces(rank: r) {
-                for i in piece where buffer[i] != Float(r) * 1000 + Float(i % 7) {
-                    return "all-gather element \(i) = \(buffer[i]), expected rank \(r)'s value"
-                }
-            }
-        }
-        return nil
     }
 }
 
-check("allreduce sum/max/min Double count=1000003") {
+check("allreduce sum/max/min/average Double count=1000003") {
     let count = 1_000_003
     let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
     defer { buffer.deallocate() }
-    for op in [ReduceOp.sum, .max, .min] {
+    for op in [ReduceOp.sum, .max, .min, .average] {
         for i in 0..<count { buffer[i] = Double(i) * 0.5 + Double(rank) }
         try comm.allReduce(buffer, op)
         for i in 0..<count {
@@ -110,6 +117,7 @@ check("allreduce sum/max/min Double count=1000003") {
             case .sum: expected = Double(n) * base + Double(n * (n - 1) / 2)
             case .max: expected = base + Double(n - 1)
             case .min: expected = base
+            case .average: expected = (Double(n) * base + Double(n * (n - 1) / 2)) * (1 / Double(n))
             }
             if buffer[i] != expected { return "\(op) element \(i) = \(buffer[i]), expected \(expected)" }
         }

@@ -42,11 +42,11 @@ public enum BLASThreads {
     /// OpenBLAS 0.3.21 the preset Haswell kernel ran the model's GEMMs at 0.55-0.6x the speed of
     /// the Cooperlake kernel OpenBLAS picks there by itself.
     public static var narrowKernelNote: String? {
-        narrowKernelNote(forced: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], coreName: coreName,
+        narrowKernelNoteFor(forced: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], coreName: coreName,
                          cpuFlags: cpuFlags)
     }
 
-    static func narrowKernelNote(forced: String?, coreName: String, cpuFlags: Set<String>) -> String? {
+    static func narrowKernelNoteFor(forced: String?, coreName: String, cpuFlags: Set<String>) -> String? {
         guard let forced, !forced.isEmpty, let wide = avx512CoreType(cpuFlags: cpuFlags),
               !avx512Cores.contains(coreName.lowercased()) else { return nil }
         return "OPENBLAS_CORETYPE=\(forced) holds OpenBLAS to its \(coreName) kernel on a CPU with AVX-512, whose "

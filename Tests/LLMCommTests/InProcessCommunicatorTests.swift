@@ -32,7 +32,7 @@ final class InProcessCommunicatorTests: XCTestCase {
         let count = 23, plan = ShardPlan(count: 23, worldSize: 3, chunkElements: 8)
         let results = try perRank(3) { comm -> ([Float], [Float]) in
             var buffer = (0..<count).map { Float($0 * (comm.rank + 1)) }
-            try buffer.withUnsafeMutableBufferPointer { try comm.reduceScatter($0, plan) }
+            try buffer.withUnsafeMutableBufferPointer { try comm.reduceScatter($0, plan, .sum) }
             let scattered = buffer
             // Each owner doubles its totals; the gather must spread exactly those.
             for piece in plan.pieces(rank: comm.rank) { for i in piece { buffer[i] *= 2 } }
@@ -43,6 +43,29 @@ final class InProcessCommunicatorTests: XCTestCase {
             for i in plan.pieces(rank: rank).joined() { XCTAssertEqual(scattered[i], Float(i * 6), "rank \(rank) [\(i)]") }
             XCTAssertEqual(gathered, (0..<count).map { Float($0 * 12) }, "rank \(rank)")
         }
+    }
+
+    /// The average is the sum times 1 / n, each piece scaled once its sum is complete: the bits of
+    /// summing first and multiplying after, in a reduce-scatter and an all-reduce alike.
+    func testAverageIsTheSumTimesTheReciprocalOfTheWorldSize() throws {
+        let count = 23, plan = ShardPlan(count: count, worldSize: 3, chunkElements: 8)
+        let contribution = { (rank: Int, i: Int) in Float(i) * 0.1 + Float(rank) * 0.7 }
+        let results = try perRank(3) { comm -> ([Float], [Float]) in
+            var scattered = (0..<count).map { contribution(comm.rank, $0) }
+            try scattered.withUnsafeMutableBufferPointer { try comm.reduceScatter($0, plan, .average) }
+            var reduced = (0..<count).map { contribution(comm.rank, $0) }
+            try reduced.withUnsafeMutableBufferPointer { try comm.allReduce($0, .average) }
+            return (scattered, reduced)
+        }
+        let expected = (0..<count).map { i in (0..<3).map { contribution($0, i) }.reduce(0, +) * (1 / Float(3)) }
+        for (rank, (scattered, reduced)) in results.enumerated() {
+            for i in plan.pieces(rank: rank).joined() {
+                XCTAssertEqual(scattered[i].bitPattern, expected[i].bitPattern, "reduce-scatter rank \(rank) [\(i)]")
+            }
+            XCTAssertEqual(reduced.map(\.bitPattern), expected.map(\.bitPattern), "all-reduce rank \(rank)")
+        }
+        XCTAssertNotEqual(expected[5].bitPattern, ((0..<3).map { contribution($0, 5) }.reduce(0, +) / 3).bitPattern,
+                          "the check tells a multiplication by 1/3 from a division by 3")
     }
 
     func testBroadcastAndGatherOfScalars() throws {

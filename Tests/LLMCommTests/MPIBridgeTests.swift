@@ -56,7 +56,7 @@ final class MPIBridgeTests: XCTestCase {
     func testSingletonCollectivesAreIdentity() throws {
         let world = try MPICommunicator.world()
         var floats: [Float] = [1.5, 2.5, -3]
-        try floats.withUnsafeMutableBufferPointer { try world.allReduceAverage($0) }
+        try floats.withUnsafeMutableBufferPointer { try world.allReduce($0, .average) }
         XCTAssertEqual(floats, [1.5, 2.5, -3])
         XCTAssertEqual(try world.allReduce([4, 5], .sum), [4, 5])
         XCTAssertEqual(try world.allGather([7, 8]), [7, 8])

@@ -1,7 +1,7 @@
 import Foundation
 import LLMTestSupport
 import XCTest
-import LLMModel
+@testable import LLMModel
 import LLMSupport
 
 final class OptimizerTests: XCTestCase {
@@ -155,16 +155,16 @@ final class BLASTests: XCTestCase {
     func testNarrowKernelNoteOnlyWhenTheVariableHoldsBackAnAVX512CPU() {
         let zen5: Set = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16"]
         let zen3: Set = ["avx2", "fma"]
-        let note = BLASThreads.narrowKernelNote(forced: "Haswell", coreName: "Haswell", cpuFlags: zen5)
+        let note = BLASThreads.narrowKernelNoteFor(forced: "Haswell", coreName: "Haswell", cpuFlags: zen5)
         XCTAssertTrue(note?.contains("OPENBLAS_CORETYPE=Haswell holds OpenBLAS to its Haswell kernel") == true, note ?? "nil")
         XCTAssertTrue(note?.contains("Cooperlake kernel") == true, note ?? "nil")
-        XCTAssertTrue(BLASThreads.narrowKernelNote(forced: "Haswell", coreName: "Haswell", cpuFlags: zen5.subtracting(["avx512_bf16"]))?
+        XCTAssertTrue(BLASThreads.narrowKernelNoteFor(forced: "Haswell", coreName: "Haswell", cpuFlags: zen5.subtracting(["avx512_bf16"]))?
                           .contains("SkylakeX kernel") == true)
         // Nothing to say: no variable, an AVX-512 kernel already, or a CPU without AVX-512.
-        XCTAssertNil(BLASThreads.narrowKernelNote(forced: nil, coreName: "Haswell", cpuFlags: zen5))
-        XCTAssertNil(BLASThreads.narrowKernelNote(forced: "", coreName: "Haswell", cpuFlags: zen5))
-        XCTAssertNil(BLASThreads.narrowKernelNote(forced: "SkylakeX", coreName: "SkylakeX", cpuFlags: zen5))
-        XCTAssertNil(BLASThreads.narrowKernelNote(forced: "Cooperlake", coreName: "Cooperlake", cpuFlags: zen5))
-        XCTAssertNil(BLASThreads.narrowKernelNote(forced: "Haswell", coreName: "Haswell", cpuFlags: zen3))
+        XCTAssertNil(BLASThreads.narrowKernelNoteFor(forced: nil, coreName: "Haswell", cpuFlags: zen5))
+        XCTAssertNil(BLASThreads.narrowKernelNoteFor(forced: "", coreName: "Haswell", cpuFlags: zen5))
+        XCTAssertNil(BLASThreads.narrowKernelNoteFor(forced: "SkylakeX", coreName: "SkylakeX", cpuFlags: zen5))
+        XCTAssertNil(BLASThreads.narrowKernelNoteFor(forced: "Cooperlake", coreName: "Cooperlake", cpuFlags: zen5))
+        XCTAssertNil(BLASThreads.narrowKernelNoteFor(forced: "Haswell", coreName: "Haswell", cpuFlags: zen3))
     }
 }

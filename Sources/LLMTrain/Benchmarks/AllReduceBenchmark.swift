@@ -46,7 +46,7 @@ public struct AllReduceBenchmark {
             func timedSharded() throws -> Double {
                 try comm.barrier()
                 let start = monotonicSeconds()
-                try comm.reduceScatter(buffer, plan)
+                try comm.reduceScatter(buffer, plan, .sum)
                 try comm.allGather(buffer, plan)
                 return try comm.allReduce([monotonicSeconds() - start], .max)[0]
             }

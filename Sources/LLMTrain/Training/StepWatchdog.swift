@@ -100,8 +100,8 @@ final class WatchedCommunicator: Communicator {
     func allReduce(_ buffer: UnsafeMutableBufferPointer<Double>, _ op: ReduceOp) throws {
         try watchdog.collective { try base.allReduce(buffer, op) }
     }
-    func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan) throws {
-        try watchdog.collective { try base.reduceScatter(buffer, plan) }
+    func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan, _ op: ReduceOp) throws {
+        try watchdog.collective { try base.reduceScatter(buffer, plan, op) }
     }
     func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan) throws {
         try watchdog.collective { try base.allGather(buffer, plan) }

@@ -294,9 +294,11 @@ public final class Trainer {
             try comm.barrier()
             waitSeconds += monotonicSeconds() - communicationStart
         }
-        if let shards { try comm.reduceScatter(model.gradients, shards) } else { try comm.allReduce(model.gradients, .sum) }
+        // The mean over ranks, formed as each piece arrives (no pass of its own over the gradients).
+        if let shards { try comm.reduceScatter(model.gradients, shards, .average) } else {
+            try comm.allReduce(model.gradients, .average)
+        }
         communicationSeconds += monotonicSeconds() - communicationStart
-        if comm.worldSize > 1 { scaleGradients(model.gradients, by: 1 / Float(comm.worldSize), in: ownPieces) }
         objective.privacy?.addNoise(to: model.gradients, ranges: trainedPieces, step: step)
         // Loss, this rank's part of the squared gradient norm and the stop flag ride in one tiny all-reduce,
         // so all ranks agree on all three. Each square is counted once, by one rank (normPieces).
