@@ -28,4 +28,8 @@ static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN
 // MPI_STATUS_IGNORE is a sentinel pointer too.
 static inline MPI_Status *cmpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
 
+static inline MPI_Info cmpi_info_null(void) { return MPI_INFO_NULL; }
+static inline int cmpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+static inline int cmpi_mode_nocheck(void) { return MPI_MODE_NOCHECK; }
+
 #endif

@@ -19,6 +19,12 @@ public protocol Communicator: AnyObject {
     /// Fills every rank's `buffer` with each piece of `plan` as its owner holds it.
     func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan) throws
 
+    /// Collective: `count` floats of this rank's (zeroed) in memory every rank of this host can
+    /// read, or nil where the ranks do not all share one host (or there is one rank). A buffer
+    /// from here is reduce-scattered and all-gathered by reading the other ranks' copies in
+    /// place, with no messages; it lives until the process ends.
+    func sharedFloats(count: Int) throws -> UnsafeMutableBufferPointer<Float>?
+
     /// Copies `root`'s bytes into `buffer` on every other rank.
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws
 
@@ -41,6 +47,9 @@ public enum ReduceOp: Sendable {
 
 extension Communicator {
     public var isCoordinator: Bool { rank == 0 }
+
+    /// Threads of one process share their memory anyway: nothing to gain (see `MPICommunicator`).
+    public func sharedFloats(count: Int) throws -> UnsafeMutableBufferPointer<Float>? { nil }
 
     /// Reduces a handful of scalars (losses, counts) in one call.
     public func allReduce(_ values: [Double], _ op: ReduceOp) throws -> [Double] {

@@ -122,6 +122,9 @@ public final class MPICommunicator: Communicator {
         precondition(plan.count == buffer.count && plan.worldSize == worldSize, "shard plan does not fit the buffer")
         let incoming = scratch(capacity: plan.chunkElements / worldSize + 1)
         let scale = 1 / Float(worldSize)
+        if let shared = sharedWindow(of: buffer) {
+            return try reduceScatterInPlace(shared, plan, average: op == .average, partial: incoming)
+        }
         for chunk in plan.chunks {
             // Step s passes the partial sum of piece (r - s - 1) on to the next rank and adds
             // the previous rank's partial sum of piece (r - s - 2); after n - 1 steps piece r
@@ -144,6 +147,15 @@ public final class MPICommunicator: Communicator {
     public func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, _ plan: ShardPlan) throws {
         guard worldSize > 1, let base = buffer.baseAddress else { return }
         precondition(plan.count == buffer.count && plan.worldSize == worldSize, "shard plan does not fit the buffer")
+        if let shared = sharedWindow(of: buffer) {
+            try synchronize(shared)
+            for q in 0..<worldSize where q != rank {
+                for piece in plan.pieces(rank: q) {
+                    (base + piece.lowerBound).update(from: shared.ranks[q] + piece.lowerBound, count: piece.count)
+                }
+            }
+            return try synchronize(shared)  // the owners change their pieces only once every copy is made
+        }
         for chunk in plan.chunks {
             // Step s forwards piece (r - s), received complete one step earlier (or owned).
             for s in 0..<(worldSize - 1) {
@@ -156,6 +168,98 @@ public final class MPICommunicator: Communicator {
     }
 
     private func ringIndex(_ i: Int) -> Int { ((i % worldSize) + worldSize) % worldSize }
+
+    // MARK: One host's shared memory
+    //
+    // With every rank on one host, a buffer in an MPI shared-memory window is reduce-scattered
+    // and all-gathered by plain loads from the other ranks' copies: no messages, no kernel copy
+    // (CMA) into a scratch buffer, no pinning of pages. A C harness of bench-ii's reduce-scatter
+    // (13.9M floats, n=2, Zen 5) ran 2.2-2.6x faster this way than the ring of MPI_Sendrecv.
+
+    /// This rank's part of an `MPI_Win_allocate_shared` window, and every rank's part.
+    private struct SharedWindow {
+        let window: MPI_Win
+        let mine: UnsafeMutableBufferPointer<Float>
+        let ranks: [UnsafeMutablePointer<Float>]
+    }
+
+    private var sharedWindows: [SharedWindow] = []
+    /// Whether every rank runs on this host (MPI_COMM_TYPE_SHARED spans the world); nil until asked.
+    private var worldSharesMemory: Bool?
+
+    public func sharedFloats(count: Int) throws -> UnsafeMutableBufferPointer<Float>? {
+        guard worldSize > 1, count > 0 else { return nil }
+        if worldSharesMemory == nil {
+            var host: MPI_Comm?
+            try check(MPI_Comm_split_type(comm, cmpi_comm_type_shared(), Int32(rank), cmpi_info_null(), &host),
+                      "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)")
+            var size: Int32 = 0
+            MPI_Comm_size(host, &size)
+            MPI_Comm_free(&host)
+            worldSharesMemory = Int(size) == worldSize
+        }
+        guard worldSharesMemory == true else { return nil }
+        // Whole pages per rank: no two ranks' floats share a cache line.
+        let bytes = (count * MemoryLayout<Float>.stride + 4095) & ~4095
+        var base: UnsafeMutableRawPointer?
+        var window: MPI_Win?
+        try check(MPI_Win_allocate_shared(MPI_Aint(bytes), 4, cmpi_info_null(), comm, &base, &window),
+                  "MPI_Win_allocate_shared(\(bytes) bytes)")
+        var ranks: [UnsafeMutablePointer<Float>] = []
+        for q in 0..<worldSize {
+            var size: MPI_Aint = 0, unit: Int32 = 0
+            var pointer: UnsafeMutableRawPointer?
+            try check(MPI_Win_shared_query(window, Int32(q), &size, &unit, &pointer), "MPI_Win_shared_query(rank \(q))")
+            ranks.append(pointer!.assumingMemoryBound(to: Float.self))
+        }
+        // One passive epoch for the window's life; `synchronize` orders the accesses within it.
+        try check(MPI_Win_lock_all(Int32(cmpi_mode_nocheck()), window), "MPI_Win_lock_all")
+        let mine = UnsafeMutableBufferPointer(start: ranks[rank], count: count)
+        mine.initialize(repeating: 0)  // first touch by the owner
+        sharedWindows.append(SharedWindow(window: window!, mine: mine, ranks: ranks))
+        return mine
+    }
+
+    private func sharedWindow(of buffer: UnsafeMutableBufferPointer<Float>) -> SharedWindow? {
+        sharedWindows.first { $0.mine.baseAddress == buffer.baseAddress && $0.mine.count == buffer.count }
+    }
+
+    /// Every rank's writes to the window so far are visible to every rank (MPI's unified
+    /// memory model: a memory barrier, a barrier, a memory barrier).
+    private func synchronize(_ shared: SharedWindow) throws {
+        try check(MPI_Win_sync(shared.window), "MPI_Win_sync")
+        try check(MPI_Barrier(comm), "MPI_Barrier")
+        try check(MPI_Win_sync(shared.window), "MPI_Win_sync")
+    }
+
+    /// Each rank totals its own pieces from every rank's copy, adding in the ring's order: piece r
+    /// starts from rank r+1's values, adds r+2's, ..., and rank r's own last. Floating-point
+    /// addition is commutative but not associative, so the same grouping gives the ring's bits
+    /// (a host's ranks and ranks across hosts train identically).
+    private func reduceScatterInPlace(_ shared: SharedWindow, _ plan: ShardPlan, average: Bool,
+                                      partial: UnsafeMutablePointer<Float>) throws {
+        try synchronize(shared)
+        let scale = 1 / Float(worldSize), mine = shared.mine.baseAddress!
+        for chunk in plan.chunks {
+            let piece = plan.piece(of: chunk, rank: rank), count = piece.count
+            let own = mine + piece.lowerBound
+            var others = UnsafePointer(shared.ranks[ringIndex(rank + 1)] + piece.lowerBound)
+            if worldSize > 2 {
+                partial.update(from: others, count: count)
+                for q in 2..<worldSize {
+                    let next = shared.ranks[ringIndex(rank + q)] + piece.lowerBound
+                    for k in 0..<count { partial[k] = next[k] + partial[k] }
+                }
+                others = UnsafePointer(partial)
+            }
+            if average {
+                for k in 0..<count { own[k] = (own[k] + others[k]) * scale }
+            } else {
+                for k in 0..<count { own[k] += others[k] }
+            }
+        }
+        try synchronize(shared)  // the others have read this rank's copy before it changes again
+    }
 
     /// Sends to the next rank and receives from the previous one, at once.
     private func exchange(send: UnsafeMutablePointer<Float>, _ sendCount: Int, receive: UnsafeMutablePointer<Float>,

@@ -103,6 +103,41 @@ for (count, chunk) in [(0, 1 << 18), (5, 16), (1_000_003, 1 << 18), (1_000_003, 
     }
 }
 
+// One host's shared memory: the same collectives by reading the other ranks' copies in place
+// must give the ring's bits. The values' sums are inexact, so a different order of additions shows.
+for (count, chunk) in [(5, 16), (1_000_003, 1 << 18), (1_000_003, 4099)] {
+    check("shared-memory reduce-scatter + all-gather = the ring's bits, count=\(count) chunk=\(chunk)") {
+        // A world of one has no other rank to share with: nil is the answer there.
+        guard let shared = try comm.sharedFloats(count: count) else {
+            return n == 1 ? nil : "no shared memory among \(n) ranks of one host"
+        }
+        if n == 1 { return "a world of one rank was given shared memory" }
+        let plan = ShardPlan(count: count, worldSize: n, chunkElements: chunk)
+        let ring = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+        defer { ring.deallocate() }
+        // Every rank makes every collective call before it reports: a rank returning early would
+        // leave the others waiting in the next one.
+        var problem: String?
+        for op in [ReduceOp.sum, .average] {
+            for i in 0..<count { shared[i] = Float(i % 997) * 0.013 + Float(rank) * 0.37 }
+            for i in 0..<count { ring[i] = shared[i] }
+            try comm.reduceScatter(shared, plan, op)
+            try comm.reduceScatter(ring, plan, op)
+            for i in plan.pieces(rank: rank).joined() where problem == nil && shared[i].bitPattern != ring[i].bitPattern {
+                problem = "\(op): element \(i) = \(shared[i]) in shared memory, \(ring[i]) by the ring"
+            }
+        }
+        for i in plan.pieces(rank: rank).joined() { shared[i] = Float(rank) + Float(i) * 0.5 }
+        try comm.allGather(shared, plan)
+        for r in 0..<n {
+            for i in plan.pieces(rank: r).joined() where problem == nil && shared[i] != Float(r) + Float(i) * 0.5 {
+                problem = "all-gather element \(i) = \(shared[i]), expected rank \(r)'s value"
+            }
+        }
+        return problem
+    }
+}
+
 check("allreduce sum/max/min/average Double count=1000003") {
     let count = 1_000_003
     let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)

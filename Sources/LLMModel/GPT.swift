@@ -73,6 +73,8 @@ public final class GPT {
     public let parameters: UnsafeMutableBufferPointer<Float>
     public let gradients: UnsafeMutableBufferPointer<Float>
     public let tensors: [ParameterTensor]
+    /// Whether `parameters` and `gradients` were allocated here (not passed in as `storage`).
+    let ownsStorage: Bool
     /// What the backward recomputes instead of keeping (fixed at init: it sets the arena's size).
     public let recompute: Recompute
     /// (B, T, V): logits after forward(targets: nil); probabilities after a forward with targets
@@ -125,10 +127,19 @@ public final class GPT {
     /// The final LayerNorm output (b, t, C) of the last forward, row-major from the start.
     public var hidden: UnsafePointer<Float> { UnsafePointer(lnf) }
 
+    /// Floats in the flat parameter (and gradient) buffer of a model of this shape with `extraTensors`.
+    public static func parameterCount(config: GPTConfig, extraTensors: [(name: String, shape: [Int])] = []) -> Int {
+        extraTensors.reduce(ParameterLayout(config: config).count) { $0 + $1.shape.reduce(1, *) }
+    }
+
     /// `extraTensors` (a task head) are appended after ln_f and initialised like the trunk's
     /// tensors (matrices normal(0, 0.02), vectors 0), drawn after them so the trunk is unchanged.
+    /// `storage` places the parameters and gradients in buffers of the caller's (each
+    /// `parameterCount(config:extraTensors:)` floats, left to the caller to free), e.g. memory the
+    /// data-parallel ranks of one host share; by default the model allocates its own.
     public init(config: GPTConfig, batchSize: Int, sequenceLength: Int, seed: UInt64,
-                extraTensors: [(name: String, shape: [Int])] = [], recompute: Recompute = .none) {
+                extraTensors: [(name: String, shape: [Int])] = [], recompute: Recompute = .none,
+                storage: (parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>)? = nil) {
         precondition(sequenceLength >= 1 && sequenceLength <= config.contextLength, "sequence length must be in "
                                                                                     + "1...contextLength")
         precondition(batchSize >= 1 && config.modelDim % config.heads == 0, "modelDim must be a multiple of heads")
@@ -141,8 +152,11 @@ public final class GPT {
         self.layout = layout
         tensors = layout.tensors
         parameterCount = layout.count
-        parameters = .allocate(capacity: parameterCount)
-        gradients = .allocate(capacity: parameterCount)
+        precondition(storage.map { $0.parameters.count == layout.count && $0.gradients.count == layout.count } ?? true,
+                     "storage must hold parameterCount floats for the parameters and for the gradients")
+        ownsStorage = storage == nil
+        parameters = storage?.parameters ?? .allocate(capacity: parameterCount)
+        gradients = storage?.gradients ?? .allocate(capacity: parameterCount)
         gradients.initialize(repeating: 0)
 
         let B = batchSize, T = sequenceLength, C = config.modelDim, V = config.vocabSize
@@ -206,8 +220,10 @@ public final class GPT {
     }
 
     deinit {
-        parameters.deallocate()
-        gradients.deallocate()
+        if ownsStorage {
+            parameters.deallocate()
+            gradients.deallocate()
+        }
         arena.deallocate()
         logits.deallocate()
         inputs.deallocate()

@@ -110,6 +110,9 @@ final class WatchedCommunicator: Communicator {
         try watchdog.collective { try base.broadcast(buffer, root: root) }
     }
     func allGather(_ values: [Double]) throws -> [Double] { try watchdog.collective { try base.allGather(values) } }
+    func sharedFloats(count: Int) throws -> UnsafeMutableBufferPointer<Float>? {
+        try watchdog.collective { try base.sharedFloats(count: count) }
+    }
     func barrier() throws { try watchdog.collective { try base.barrier() } }
     func abort(_ message: String) -> Never { base.abort(message) }
 }

@@ -108,8 +108,14 @@ public final class Trainer {
         objective = try makeObjective?(context) ?? LanguageModelObjective(
             context: context, data: data,
             privateStep: config.privacy.enabled ? try privateLanguageModel?(context, data.train.windowCount) : nil)
+        // The ranks of one host keep the weights and gradients in memory they share, so the
+        // sharded step's reduce-scatter and all-gather read each other's copies in place.
+        let count = GPT.parameterCount(config: config.model, extraTensors: objective.headTensors)
+        let storage = try config.train.shardOptimizer ? comm.sharedFloats(count: count).flatMap { parameters in
+            try comm.sharedFloats(count: count).map { (parameters: parameters, gradients: $0) }
+        } : nil
         model = GPT(config: config.model, batchSize: plan.microBatch, sequenceLength: config.train.sequenceLength, seed: seed,
-                    extraTensors: objective.headTensors, recompute: config.train.recompute)
+                    extraTensors: objective.headTensors, recompute: config.train.recompute, storage: storage)
         model.debugChecks = options.debug
         optimizer = AdamW(parameterCount: model.parameterCount, config: config.optimizer.adamW)
         schedule = LearningRateSchedule(maxLR: config.optimizer.learningRate, minLR: config.optimizer.minLearningRate,
