@@ -201,6 +201,11 @@ public final class MPICommunicator: Communicator {
         guard worldSharesMemory == true else { return nil }
         // Whole pages per rank: no two ranks' floats share a cache line.
         let bytes = (count * MemoryLayout<Float>.stride + 4095) & ~4095
+        // Open MPI backs the window with a file in /dev/shm. A tmpfs without room for it fails a
+        // page fault later (SIGBUS), not this call, and containers often give /dev/shm 64 MB: so
+        // the window is made only when every rank sees room for it, else the rings serve.
+        let room = try allReduce([MPICommunicator.freeBytes(at: MPICommunicator.sharedMemoryDirectory)], .min)[0]
+        guard room >= Double(bytes * worldSize) * 1.25 else { return nil }
         var base: UnsafeMutableRawPointer?
         var window: MPI_Win?
         try check(MPI_Win_allocate_shared(MPI_Aint(bytes), 4, cmpi_info_null(), comm, &base, &window),
@@ -218,6 +223,16 @@ public final class MPICommunicator: Communicator {
         mine.initialize(repeating: 0)  // first touch by the owner
         sharedWindows.append(SharedWindow(window: window!, mine: mine, ranks: ranks))
         return mine
+    }
+
+    /// Where Open MPI's shared-memory windows keep their backing files (its osc/sm component).
+    static let sharedMemoryDirectory = "/dev/shm"
+
+    /// Bytes free to an unprivileged writer in the file system holding `path` (0 if it cannot be read).
+    static func freeBytes(at path: String) -> Double {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return 0 }
+        return Double(stats.f_bavail) * Double(stats.f_frsize)
     }
 
     private func sharedWindow(of buffer: UnsafeMutableBufferPointer<Float>) -> SharedWindow? {

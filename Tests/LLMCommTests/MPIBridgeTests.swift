@@ -1,6 +1,6 @@
 import XCTest
 import CMPI
-import LLMComm
+@testable import LLMComm
 
 /// The C shim and the singleton path: the test process is not under mpirun, so MPI starts as a
 /// singleton of world size 1 — the same path as the trainer's single-process debug mode.
@@ -60,8 +60,21 @@ final class MPIBridgeTests: XCTestCase {
         XCTAssertEqual(floats, [1.5, 2.5, -3])
         XCTAssertEqual(try world.allReduce([4, 5], .sum), [4, 5])
         XCTAssertEqual(try world.allGather([7, 8]), [7, 8])
+        XCTAssertNil(try world.sharedFloats(count: 10), "a world of one rank has nobody to share memory with")
         XCTAssertEqual(try world.broadcast(Array("hi".utf8), root: 0), Array("hi".utf8))
         try world.barrier()
+    }
+
+    /// The room a shared-memory window needs is read with statvfs: it must agree with what
+    /// Foundation reports for the same file system, and be 0 where there is no such directory.
+    func testFreeBytesOfTheSharedMemoryDirectory() throws {
+        let directory = MPICommunicator.sharedMemoryDirectory
+        let reported = try XCTUnwrap(try FileManager.default.attributesOfFileSystem(forPath: directory)[.systemFreeSize]
+                                     as? NSNumber).doubleValue
+        let free = MPICommunicator.freeBytes(at: directory)
+        XCTAssertGreaterThan(free, 0)
+        XCTAssertEqual(free, reported, accuracy: max(reported * 0.01, Double(1 << 20)), "statvfs against Foundation for \(directory)")
+        XCTAssertEqual(MPICommunicator.freeBytes(at: "/no/such/directory"), 0)
     }
 
     func testMPIErrorsBecomeSwiftErrorsNamingRankAndCall() throws {
