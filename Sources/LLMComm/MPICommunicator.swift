@@ -149,8 +149,9 @@ public final class MPICommunicator: Communicator {
         precondition(plan.count == buffer.count && plan.worldSize == worldSize, "shard plan does not fit the buffer")
         if let shared = sharedWindow(of: buffer) {
             try synchronize(shared)
-            for q in 0..<worldSize where q != rank {
-                for piece in plan.pieces(rank: q) {
+            for chunk in plan.chunks {
+                for q in 0..<worldSize where q != rank {
+                    let piece = plan.piece(of: chunk, rank: q)
                     (base + piece.lowerBound).update(from: shared.ranks[q] + piece.lowerBound, count: piece.count)
                 }
             }

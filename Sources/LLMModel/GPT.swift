@@ -129,7 +129,7 @@ public final class GPT {
 
     /// Floats in the flat parameter (and gradient) buffer of a model of this shape with `extraTensors`.
     public static func parameterCount(config: GPTConfig, extraTensors: [(name: String, shape: [Int])] = []) -> Int {
-        extraTensors.reduce(ParameterLayout(config: config).count) { $0 + $1.shape.reduce(1, *) }
+        ParameterLayout(config: config, extraTensors: extraTensors).count
     }
 
     /// `extraTensors` (a task head) are appended after ln_f and initialised like the trunk's
@@ -147,8 +147,7 @@ public final class GPT {
         self.batchSize = batchSize
         self.sequenceLength = sequenceLength
         self.recompute = recompute
-        var layout = ParameterLayout(config: config)
-        for extra in extraTensors { _ = layout.add(extra.name, extra.shape) }
+        let layout = ParameterLayout(config: config, extraTensors: extraTensors)
         self.layout = layout
         tensors = layout.tensors
         parameterCount = layout.count

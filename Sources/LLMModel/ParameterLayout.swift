@@ -50,6 +50,12 @@ struct ParameterLayout {
     var wte = 0, wpe = 0, lnfw = 0, lnfb = 0
     var blocks: [BlockOffsets] = []
 
+    /// The trunk's tensors, then `extraTensors` (a task head) after ln_f.
+    init(config: GPTConfig, extraTensors: [(name: String, shape: [Int])]) {
+        self.init(config: config)
+        for extra in extraTensors { _ = add(extra.name, extra.shape) }
+    }
+
     init(config: GPTConfig) {
         let V = config.vocabSize, C = config.modelDim
         wte = add("wte.weight", [V, C])

@@ -111,9 +111,11 @@ public final class Trainer {
         // The ranks of one host keep the weights and gradients in memory they share, so the
         // sharded step's reduce-scatter and all-gather read each other's copies in place.
         let count = GPT.parameterCount(config: config.model, extraTensors: objective.headTensors)
-        let storage = try config.train.shardOptimizer ? comm.sharedFloats(count: count).flatMap { parameters in
-            try comm.sharedFloats(count: count).map { (parameters: parameters, gradients: $0) }
-        } : nil
+        var storage: (parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>)?
+        if config.train.shardOptimizer, let parameters = try comm.sharedFloats(count: count),
+           let gradients = try comm.sharedFloats(count: count) {
+            storage = (parameters, gradients)
+        }
         model = GPT(config: config.model, batchSize: plan.microBatch, sequenceLength: config.train.sequenceLength, seed: seed,
                     extraTensors: objective.headTensors, recompute: config.train.recompute, storage: storage)
         model.debugChecks = options.debug
