@@ -438,13 +438,17 @@ public final class GPT {
         precondition(norms == nil || recompute == .none, "per-example clipping needs the forward's activations kept")
         norms?.reset(batch: B, time: T)
         if trainedBlocks == 0 { return }
-        // A linear layer: d(input) now; its weight and bias gradients now or, clipping, from the book.
+        // A linear layer: d(input) now; its weight and bias gradients now (beside it) or, clipping, from the book.
         func linear(dinp: UnsafeMutablePointer<Float>, dweight: Int, dbias: Int, dout: UnsafeMutablePointer<Float>,
                     inp: UnsafePointer<Float>, weight: Int, inChannels: Int, outChannels: Int,
                     before: (() -> Void)? = nil) {
+            guard let norms else {
+                return Matmul.backward(dinp: dinp, dweight: g + dweight, dbias: g + dbias, dout: dout, inp: inp,
+                                       weight: p + weight, rows: BT, inChannels: inChannels, outChannels: outChannels)
+            }
             Matmul.backwardInput(dinp: dinp, dout: dout, weight: p + weight, rows: BT, inChannels: inChannels,
                                  outChannels: outChannels)
-            norms?.linear(input: inp, outputGradient: dout, inChannels: inChannels, outChannels: outChannels)
+            norms.linear(input: inp, outputGradient: dout, inChannels: inChannels, outChannels: outChannels)
             weightGradient(dout, rowsPerExample: T, width: outChannels) { dout in
                 before?()
                 Matmul.backwardWeights(dweight: g + dweight, dbias: g + dbias, dout: dout, inp: inp, rows: BT,

@@ -136,7 +136,8 @@ final class ThreadingTests: XCTestCase {
         let saved = BLASThreads.current
         BLASThreads.set(threads)
         defer { BLASThreads.set(saved) }
-        // 1024 positions and a 2048-token vocabulary: every GEMM of the model is cut into parts.
+        // 1024 positions and a 2048-token vocabulary: every forward GEMM of the model is cut into parts,
+        // and each layer's two backward products run side by side.
         let config = GPTConfig(vocabSize: 2048, contextLength: 64, layers: 1, heads: 4, modelDim: 128)
         let B = 16, T = 64
         let model = GPT(config: config, batchSize: B, sequenceLength: T, seed: 5)

@@ -21,8 +21,35 @@ import Glibc
 public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true) {
+    let product = GEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                       beta: beta, c: c, ldc: ldc)
+    guard parallel else { return product.run(part: 0, of: 1) }
+    let parts = GEMMPartition.parts(m: m, n: n, k: k)
+    GEMM.runTasks(parts) { product.run(part: $0, of: parts) }
+}
+
+/// One product of `sgemm`, to be run whole or by parts.
+struct GEMM {
+    let transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float
+    let a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int
+    let beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+
+    /// Part i of `parts`: rows boundary(i)..<boundary(i + 1) of C, or columns when C is wide.
     @inline(__always)
-    func call(_ m: Int, _ n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    func run(part i: Int, of parts: Int) {
+        let splitRows = m >= n, extent = splitRows ? m : n
+        let lo = GEMMPartition.boundary(i, of: parts, extent: extent)
+        let hi = GEMMPartition.boundary(i + 1, of: parts, extent: extent)
+        if splitRows {
+            call(hi - lo, n, transA ? a + lo : a + lo * lda, b, c + lo * ldc)
+        } else {
+            call(m, hi - lo, a, transB ? b + lo * ldb : b + lo, c + lo)
+        }
+    }
+
+    @inline(__always)
+    private func call(_ m: Int, _ n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                      _ c: UnsafeMutablePointer<Float>) {
         if beta == 0 {
             if ldc == n {
                 memset(c, 0, m * n * MemoryLayout<Float>.stride)
@@ -34,33 +61,21 @@ public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k:
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta == 0 ? 1 : beta, c,
                     Int32(ldc))
     }
-    let splitRows = m >= n
-    let extent = splitRows ? m : n
-    let parts = GEMMPartition.parts(m: m, n: n, k: k)
-    guard parallel, parts > 1 else {
-        call(m, n, a, b, c)
-        return
-    }
-    func part(_ i: Int) {
-        let lo = GEMMPartition.boundary(i, of: parts, extent: extent)
-        let hi = GEMMPartition.boundary(i + 1, of: parts, extent: extent)
-        if splitRows {
-            call(hi - lo, n, transA ? a + lo : a + lo * lda, b, c + lo * ldc)
-        } else {
-            call(m, hi - lo, a, transB ? b + lo * ldb : b + lo, c + lo)
+
+    /// Runs tasks 0..<count, worker w taking w, w + workers, ...: the tasks, not their owners, fix
+    /// the arithmetic. Tasks write disjoint blocks, so sharing the pointers across workers is safe.
+    @inline(__always)
+    static func runTasks(_ count: Int, _ task: (Int) -> Void) {
+        let workers = min(Parallel.workers, count)
+        if workers <= 1 {
+            for i in 0..<count { task(i) }
+            return
         }
-    }
-    let workers = min(Parallel.workers, parts)
-    if workers <= 1 {
-        for i in 0..<parts { part(i) }
-        return
-    }
-    // Worker w takes parts w, w + workers, ...: the parts, not their owners, fix the arithmetic.
-    // Parts write disjoint blocks of C, so sharing the pointers across workers is safe.
-    withoutActuallyEscaping(part) { part in
-        nonisolated(unsafe) let part = part
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            for i in stride(from: w, to: parts, by: workers) { part(i) }
+        withoutActuallyEscaping(task) { task in
+            nonisolated(unsafe) let task = task
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                for i in stride(from: w, to: count, by: workers) { task(i) }
+            }
         }
     }
 }
@@ -74,6 +89,16 @@ enum GEMMPartition {
 
     static func parts(m: Int, n: Int, k: Int) -> Int {
         max(1, min(maxParts, max(m, n) / 512, m * n * k / (1 << 24)))
+    }
+
+    /// Parts of each of a dense layer's two backward products (`Matmul.backward`). They are
+    /// independent and of equal FLOPs, so side by side they keep two workers busy uncut; each is
+    /// cut in two only from 2^30 multiply-adds (GPT-2 small's 4 x 1024 rows), to keep four busy.
+    /// Cutting costs one thread dearly at small sizes, each part packing the shared operand again:
+    /// at bench-ii's shapes (1024 rows) a cut into `parts(m:n:k:)` ran those products 3-7% slower
+    /// than whole calls on Zen 5's Cooperlake kernel, and 1-4% at GPT-2 small's.
+    static func backwardParts(rows: Int, inChannels: Int, outChannels: Int) -> Int {
+        rows * inChannels * outChannels >= 1 << 30 ? 2 : 1
     }
 
     /// Part i covers boundary(i)..<boundary(i + 1); inner boundaries on multiples of 16 (the
@@ -104,30 +129,59 @@ public enum Matmul {
     }
 
     /// Given dout (rows, OC): dinp = dout @ weight^T (overwritten),
-    /// dweight += inp^T @ dout, dbias += column sums of dout.
+    /// dweight += inp^T @ dout, dbias += column sums of dout. The two products run side by side,
+    /// each in `GEMMPartition.backwardParts` parts (the same parts, and so the same bits, as
+    /// `backwardInput` and `backwardWeights` apart).
     public static func backward(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>,
                                 dbias: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                 inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 rows: Int, inChannels: Int, outChannels: Int) {
-        backwardInput(dinp: dinp, dout: dout, weight: weight, rows: rows, inChannels: inChannels,
-                      outChannels: outChannels)
-        backwardWeights(dweight: dweight, dbias: dbias, dout: dout, inp: inp, rows: rows, inChannels: inChannels,
-                        outChannels: outChannels)
+        let parts = GEMMPartition.backwardParts(rows: rows, inChannels: inChannels, outChannels: outChannels)
+        let input = inputGradient(dinp: dinp, dout: dout, weight: weight, rows: rows, inChannels: inChannels,
+                                  outChannels: outChannels)
+        let weights = weightGradient(dweight: dweight, dout: dout, inp: inp, rows: rows, inChannels: inChannels,
+                                     outChannels: outChannels)
+        // Interleaved, so two workers take one product each.
+        GEMM.runTasks(2 * parts) { t in (t % 2 == 0 ? input : weights).run(part: t / 2, of: parts) }
+        biasGradient(dbias: dbias, dout: dout, rows: rows, outChannels: outChannels)
     }
 
     /// dinp = dout @ weight^T (overwritten).
     public static func backwardInput(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                      weight: UnsafePointer<Float>, rows: Int, inChannels: Int, outChannels: Int) {
-        sgemm(transB: true, m: rows, n: inChannels, k: outChannels, a: dout, lda: outChannels,
-              b: weight, ldb: outChannels, beta: 0, c: dinp, ldc: inChannels)
+        let parts = GEMMPartition.backwardParts(rows: rows, inChannels: inChannels, outChannels: outChannels)
+        let input = inputGradient(dinp: dinp, dout: dout, weight: weight, rows: rows, inChannels: inChannels,
+                                  outChannels: outChannels)
+        GEMM.runTasks(parts) { input.run(part: $0, of: parts) }
     }
 
     /// dweight += inp^T @ dout, dbias += column sums of dout.
     public static func backwardWeights(dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
                                        dout: UnsafePointer<Float>, inp: UnsafePointer<Float>,
                                        rows: Int, inChannels: Int, outChannels: Int) {
-        sgemm(transA: true, m: inChannels, n: outChannels, k: rows, a: inp, lda: inChannels,
-              b: dout, ldb: outChannels, beta: 1, c: dweight, ldc: outChannels)
+        let parts = GEMMPartition.backwardParts(rows: rows, inChannels: inChannels, outChannels: outChannels)
+        let weights = weightGradient(dweight: dweight, dout: dout, inp: inp, rows: rows, inChannels: inChannels,
+                                     outChannels: outChannels)
+        GEMM.runTasks(parts) { weights.run(part: $0, of: parts) }
+        biasGradient(dbias: dbias, dout: dout, rows: rows, outChannels: outChannels)
+    }
+
+    private static func inputGradient(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                      weight: UnsafePointer<Float>, rows: Int, inChannels: Int,
+                                      outChannels: Int) -> GEMM {
+        GEMM(transA: false, transB: true, m: rows, n: inChannels, k: outChannels, alpha: 1, a: dout, lda: outChannels,
+             b: weight, ldb: outChannels, beta: 0, c: dinp, ldc: inChannels)
+    }
+
+    private static func weightGradient(dweight: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                                       inp: UnsafePointer<Float>, rows: Int, inChannels: Int,
+                                       outChannels: Int) -> GEMM {
+        GEMM(transA: true, transB: false, m: inChannels, n: outChannels, k: rows, alpha: 1, a: inp, lda: inChannels,
+             b: dout, ldb: outChannels, beta: 1, c: dweight, ldc: outChannels)
+    }
+
+    private static func biasGradient(dbias: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, rows: Int,
+                                     outChannels: Int) {
         Parallel.chunks(outChannels, minChunk: 64) { range in
             llmk_column_sums_add(dbias + range.lowerBound, dout + range.lowerBound, rows, range.count, outChannels)
         }
