@@ -287,10 +287,13 @@ public final class GPT {
             headLogits(rows, into: dlogits)
             SoftmaxCrossEntropy.forwardBackward(logitsToDlogits: dlogits, losses: losses.baseAddress! + r0,
                                                 targets: targets + r0, scale: lossScale / Float(BT), rows: n, vocab: V)
-            // dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf
-            sgemm(m: n, n: C, k: V, a: dlogits, lda: V, b: p + layout.wte, ldb: C, beta: 0, c: dsmall + r0 * C, ldc: C)
-            sgemm(transA: true, m: V, n: C, k: n, a: dlogits, lda: V, b: lnf + r0 * C, ldb: C, beta: 1, c: g + layout.wte,
-                  ldc: C)
+            // dlnf = dlogits @ wte ; dwte += dlogits^T @ lnf: of equal FLOPs, side by side as a dense
+            // layer's backward, each whole (cutting dlnf would pack dlogits or all of wte again per part).
+            let input = GEMM(transA: false, transB: false, m: n, n: C, k: V, alpha: 1, a: dlogits, lda: V,
+                             b: p + layout.wte, ldb: C, beta: 0, c: dsmall + r0 * C, ldc: C)
+            let weights = GEMM(transA: true, transB: false, m: V, n: C, k: n, alpha: 1, a: dlogits, lda: V,
+                               b: lnf + r0 * C, ldb: C, beta: 1, c: g + layout.wte, ldc: C)
+            GEMM.runTasks(2) { ($0 == 0 ? input : weights).run(part: 0, of: 1) }
         }
         let loss = meanLoss(count: BT)
         backwardHidden(dsmall)
