@@ -23,6 +23,14 @@ final class GEMMPartitionTests: XCTestCase {
         XCTAssertEqual(GEMMPartition.parts(m: 64, n: 64, k: 64), 1, "small products stay whole")
     }
 
+    func testPartsComeInPowersOfTwo() {
+        XCTAssertEqual(GEMMPartition.parts(m: 1024, n: 1536, k: 384), 2, "bench-ii mlp.c_fc: two workers, two parts")
+        for (m, n, k) in [(1024, 1152, 384), (4096, 2304, 768), (512, 8192, 384), (700, 900, 100), (64, 64, 64)] {
+            let parts = GEMMPartition.parts(m: m, n: n, k: k)
+            XCTAssertEqual(parts & (parts - 1), 0, "\(m)x\(n)x\(k): \(parts) parts")
+        }
+    }
+
     func testBackwardProductsAreCutOnlyWhenBig() {
         XCTAssertEqual(GEMMPartition.backwardParts(rows: 1024, inChannels: 384, outChannels: 1536), 1, "bench-ii mlp.c_fc")
         XCTAssertEqual(GEMMPartition.backwardParts(rows: 4096, inChannels: 768, outChannels: 768), 2,

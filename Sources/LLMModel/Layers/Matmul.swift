@@ -84,11 +84,14 @@ struct GEMM {
 enum GEMMPartition {
     /// Enough parts to keep up to `maxParts` workers busy on big products: each at least 512
     /// rows/columns and ~32 MFLOP, since every part packs the shared operand again (OpenBLAS packs
-    /// B once per call): with smaller parts a single thread ran bench-ii ~10-20% slower.
+    /// B once per call): with smaller parts a single thread ran bench-ii ~10-20% slower. A power of
+    /// two, so that two workers share the parts evenly (three parts of bench-ii's mlp.c_fc left one
+    /// worker twice the other's work).
     static let maxParts = 4
 
     static func parts(m: Int, n: Int, k: Int) -> Int {
-        max(1, min(maxParts, max(m, n) / 512, m * n * k / (1 << 24)))
+        let enough = max(1, min(maxParts, max(m, n) / 512, m * n * k / (1 << 24)))
+        return 1 << (Int.bitWidth - 1 - enough.leadingZeroBitCount)
     }
 
     /// Parts of each of a dense layer's two backward products (`Matmul.backward`). They are
