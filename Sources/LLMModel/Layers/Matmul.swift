@@ -14,9 +14,10 @@ import Glibc
 /// bit-identical on every CPU. `parallel: false` for callers already inside a worker.
 ///
 /// beta = 0 (C overwritten) is run as a memset of C and beta = 1: OpenBLAS otherwise clears C
-/// first in a pass of its own (`sgemm_beta`), at a fraction of memset's speed. The product is
-/// then accumulated onto zeros either way, so the bits are the same; a step of bench-i spent
-/// ~1.9% of its time in that pass.
+/// first in a pass of its own (`sgemm_beta`), which on Zen 3 ran at a fraction of memset's speed
+/// (~1.9% of a bench-i step). The product is accumulated onto zeros either way, so the bits are
+/// the same. (On Zen 5 the two clear large products equally fast, and OpenBLAS's small-matrix
+/// kernels write the attention's tiles without reading C, but bench-ii moved less than its noise.)
 @inline(__always)
 public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
