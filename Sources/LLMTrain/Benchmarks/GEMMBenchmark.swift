@@ -7,7 +7,8 @@ import LLMSupport
 /// ratio of the two rates says which shapes hold `fraction_of_sgemm` below 1 before any
 /// elementwise work counts. The attention's per-head tile products are left out (see
 /// `Attention`). Times are wall time, as `bench model`'s (with more than one thread the parts of a
-/// product run on several threads at once).
+/// product run on several threads at once; a layer's two backward products, which the model runs
+/// side by side, one per worker, are timed apart, each on the workers its own parts take).
 public enum GEMMBenchmark {
     public struct Row: Sendable {
         public var product: String
