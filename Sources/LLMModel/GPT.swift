@@ -293,7 +293,7 @@ public final class GPT {
                              b: p + layout.wte, ldb: C, beta: 0, c: dsmall + r0 * C, ldc: C)
             let weights = GEMM(transA: true, transB: false, m: V, n: C, k: n, alpha: 1, a: dlogits, lda: V,
                                b: lnf + r0 * C, ldb: C, beta: 1, c: g + layout.wte, ldc: C)
-            GEMM.runTasks(2) { ($0 == 0 ? input : weights).run(part: 0, of: 1) }
+            GEMM.runSideBySide(input, weights, parts: 1)
         }
         let loss = meanLoss(count: BT)
         backwardHidden(dsmall)

@@ -63,6 +63,12 @@ struct GEMM {
                     Int32(ldc))
     }
 
+    /// Two independent products, each in `parts` parts, interleaved so that two workers take one
+    /// product each (a layer's input and weight gradients: equal FLOPs, no cut paid on one thread).
+    static func runSideBySide(_ first: GEMM, _ second: GEMM, parts: Int) {
+        runTasks(2 * parts) { t in (t % 2 == 0 ? first : second).run(part: t / 2, of: parts) }
+    }
+
     /// Runs tasks 0..<count, worker w taking w, w + workers, ...: the tasks, not their owners, fix
     /// the arithmetic. Tasks write disjoint blocks, so sharing the pointers across workers is safe.
     @inline(__always)
@@ -145,8 +151,7 @@ public enum Matmul {
                                   outChannels: outChannels)
         let weights = weightGradient(dweight: dweight, dout: dout, inp: inp, rows: rows, inChannels: inChannels,
                                      outChannels: outChannels)
-        // Interleaved, so two workers take one product each.
-        GEMM.runTasks(2 * parts) { t in (t % 2 == 0 ? input : weights).run(part: t / 2, of: parts) }
+        GEMM.runSideBySide(input, weights, parts: parts)
         biasGradient(dbias: dbias, dout: dout, rows: rows, outChannels: outChannels)
     }
 
